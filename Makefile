@@ -1,0 +1,60 @@
+# snp and buslock cgroup controllers: build, boot and test.
+#
+#   make demo      boot the patched kernel and show the controllers at work
+#   make check     every test; ends with "N passed, N failed"
+#   make series    the git-am-able patch series, checked
+#   make vm-run CMD='...'   run a command in the booted test kernel
+#
+# Everything built goes to build/ (ignored); ccache keeps its cache in
+# $(HOME)/.cache/snp-cgroup-ccache.
+
+SHELL := /bin/bash
+BUILD := $(CURDIR)/build
+TREE := $(BUILD)/linux
+OBJ := $(BUILD)/obj-test
+BASE_TREE := $(BUILD)/base-tree
+BASE_OBJ := $(BUILD)/obj-base
+KERNEL := $(OBJ)/arch/x86/boot/bzImage
+BASE_KERNEL := $(BASE_OBJ)/arch/x86/boot/bzImage
+TEST_CONFIGS := configs/base.config configs/debug.config configs/rate.config
+BASE_CONFIGS := configs/base.config configs/debug.config
+CMD ?= true
+
+.PHONY: all deps tree kernel base-kernel selftests vm-run vm-run-base demo \
+	check series clean
+
+all: kernel
+
+deps:
+	@scripts/install-deps.sh
+
+tree: deps
+	@scripts/prepare-tree.sh tree $(TREE)
+
+kernel: tree
+	@scripts/build-kernel.sh $(TREE) $(OBJ) $(TEST_CONFIGS) -- bzImage
+
+base-kernel: deps
+	@scripts/prepare-tree.sh tree $(BASE_TREE) 0
+	@scripts/build-kernel.sh $(BASE_TREE) $(BASE_OBJ) $(BASE_CONFIGS) -- bzImage
+
+selftests: tree
+	@scripts/build-selftests.sh $(TREE)
+
+vm-run: kernel
+	@scripts/vm-run.sh $(KERNEL) '$(CMD)'
+
+vm-run-base: base-kernel
+	@scripts/vm-run.sh $(BASE_KERNEL) '$(CMD)'
+
+demo: kernel selftests
+	@scripts/vm-run.sh $(KERNEL) 'bash $(CURDIR)/tools/demo.sh'
+
+check:
+	@scripts/check.sh
+
+series: deps
+	@scripts/make-series.sh $(BUILD)/series
+
+clean:
+	rm -rf $(BUILD)

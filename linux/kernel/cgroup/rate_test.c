@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the token buckets of the snp and buslock controllers.
+ *
+ * The bucket functions take the time as an argument, so the tests drive
+ * them with a fake clock: schedules of many hours run in milliseconds and
+ * every bound is checked exactly, not within a timing tolerance.
+ */
+
+#include <kunit/test.h>
+#include <linux/prandom.h>
+#include <linux/slab.h>
+
+#include "rate.h"
+
+/* Far from zero, and near a wrap of time * RATE for RATE 10^6. */
+#define T0	(18446744073709ULL * 1000 - 5 * NSEC_PER_SEC)
+
+static struct rate_bucket *new_bucket(struct kunit *test, u64 rate, u64 burst,
+				      u64 now)
+{
+	struct rate_bucket *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	rate_bucket_init(b, rate, burst);
+	rate_bucket_inherit(b, NULL, now);
+	return b;
+}
+
+static unsigned int drain(struct rate_bucket *b, u64 now)
+{
+	unsigned int n = 0;
+
+	while (rate_bucket_try_charge(b, now))
+		n++;
+	return n;
+}
+
+static void burst_then_rate(struct kunit *test)
+{
+	struct rate_bucket *b = new_bucket(test, 10, 5, T0);
+
+	KUNIT_EXPECT_EQ(test, drain(b, T0), 5);
+	/* One token every 100 ms, not a nanosecond early. */
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + 100 * NSEC_PER_MSEC - 1));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0 + 100 * NSEC_PER_MSEC));
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + 100 * NSEC_PER_MSEC));
+	/* A long idle refills to BURST and no further. */
+	KUNIT_EXPECT_EQ(test, drain(b, T0 + 3600 * NSEC_PER_SEC), 5);
+}
+
+static void default_burst_and_uncharge(struct kunit *test)
+{
+	struct rate_bucket *b = new_bucket(test, 1, 1, T0);
+
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0));
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0));
+	rate_bucket_uncharge(b);
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0));
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + NSEC_PER_SEC - 1));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0 + NSEC_PER_SEC));
+}
+
+/* An interval that no whole number of nanoseconds matches: 1/3 s. */
+static void non_integral_interval(struct kunit *test)
+{
+	struct rate_bucket *b = new_bucket(test, 3, 1, T0);
+	u64 t, admitted = 0;
+
+	/* Demand every 7 ms for 1000 s: exactly 3000 + BURST - 1 or 3000. */
+	for (t = T0; t <= T0 + 1000 * NSEC_PER_SEC; t += 7 * NSEC_PER_MSEC)
+		admitted += drain(b, t);
+	KUNIT_EXPECT_GE(test, admitted, 3000);
+	KUNIT_EXPECT_LE(test, admitted, 3001);
+}
+
+/*
+ * Random rates, bursts and arrivals. Upper bound: between any two
+ * admitted events a and b, the count of admitted events in [t_a, t_b] is
+ * at most RATE * (t_b - t_a) + BURST. Lower bound: under continuous
+ * demand, drained at every step, the count since a full start is at least
+ * RATE * T + BURST - 1.
+ */
+#define SCHEDULES	40
+#define STEPS		400
+
+static void random_schedules_bounds(struct kunit *test)
+{
+	struct rnd_state rnd;
+	u64 *at = kunit_kcalloc(test, STEPS * 16, sizeof(*at), GFP_KERNEL);
+	int s;
+
+	KUNIT_ASSERT_NOT_NULL(test, at);
+	prandom_seed_state(&rnd, 20261121);
+	for (s = 0; s < SCHEDULES; s++) {
+		u64 rate = 1 + prandom_u32_state(&rnd) % (s & 1 ? 1000 : 1000000);
+		u64 burst = 1 + prandom_u32_state(&rnd) % 8;
+		u64 gap = 1 + (u64)prandom_u32_state(&rnd) * 4 * NSEC_PER_SEC / rate / U32_MAX;
+		u64 start = T0 + prandom_u32_state(&rnd);
+		struct rate_bucket *b = new_bucket(test, rate, burst, start);
+		u64 now = start, n = 0, total = 0;
+		int i, j;
+
+		for (i = 0; i < STEPS; i++) {
+			while (n < STEPS * 16 && rate_bucket_try_charge(b, now))
+				at[n++] = now;
+			total = n;
+			/* Continuous demand, drained at each step: lower bound. */
+			KUNIT_ASSERT_GE_MSG(test, (total + 1 - burst) * NSEC_PER_SEC,
+					    rate * (now - start),
+					    "rate %llu burst %llu step %d", rate, burst, i);
+			now += 1 + prandom_u32_state(&rnd) % (2 * gap);
+		}
+		for (j = 0; j < n; j++)
+			for (i = j; i < n && i < j + burst + 64; i++)
+				KUNIT_ASSERT_LE_MSG(test,
+						    (i - j + 1) * NSEC_PER_SEC,
+						    rate * (at[i] - at[j]) + burst * NSEC_PER_SEC,
+						    "rate %llu burst %llu", rate, burst);
+	}
+}
+
+static void rate_zero_admits_nothing(struct kunit *test)
+{
+	struct rate_bucket *b = new_bucket(test, 0, 1, T0);
+
+	KUNIT_EXPECT_EQ(test, drain(b, T0), 0);
+	KUNIT_EXPECT_EQ(test, drain(b, T0 + 3600 * NSEC_PER_SEC), 0);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), RATE_CG_MAX_STALL_NS);
+}
+
+static void maxima_do_not_overflow(struct kunit *test)
+{
+	u64 starts[] = { 0, T0, U64_MAX / 2, U64_MAX - 10 * NSEC_PER_SEC };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(starts); i++) {
+		struct rate_bucket *b = new_bucket(test, RATE_CG_MAX_RATE,
+						   RATE_CG_MAX_BURST, starts[i]);
+		u64 t = starts[i];
+
+		KUNIT_EXPECT_EQ(test, drain(b, t), RATE_CG_MAX_BURST);
+		/* 10^6 per second: one per microsecond. */
+		KUNIT_EXPECT_EQ(test, drain(b, t + NSEC_PER_USEC - 1), 0);
+		KUNIT_EXPECT_EQ(test, drain(b, t + NSEC_PER_USEC), 1);
+		KUNIT_EXPECT_EQ(test, drain(b, t + 5 * NSEC_PER_SEC),
+				RATE_CG_MAX_BURST);
+	}
+}
+
+static void debt_is_bounded(struct kunit *test)
+{
+	struct rate_bucket *b = new_bucket(test, 100, 2, T0);
+	u64 stall = 0, prev = 0;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), 0);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), 0);
+	/* Every further lock at the same instant owes 10 ms more... */
+	for (i = 1; i <= 100; i++) {
+		stall = rate_bucket_charge_debt(b, T0);
+		KUNIT_EXPECT_EQ(test, stall, i * 10 * NSEC_PER_MSEC);
+	}
+	/* ...until the debt reaches its bound and stays there. */
+	for (i = 0; i < 1000; i++) {
+		prev = stall;
+		stall = rate_bucket_charge_debt(b, T0);
+	}
+	KUNIT_EXPECT_EQ(test, stall, RATE_CG_MAX_STALL_NS);
+	KUNIT_EXPECT_EQ(test, prev, RATE_CG_MAX_STALL_NS);
+	/* Once the stall is served the bucket conforms, then owes again. */
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall + 20 * NSEC_PER_MSEC), 0);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall + 20 * NSEC_PER_MSEC),
+			10 * NSEC_PER_MSEC);
+	/* A refusal of try_charge takes nothing from an indebted bucket. */
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + stall + 20 * NSEC_PER_MSEC));
+}
+
+static void stall_length_rounds_up(struct kunit *test)
+{
+	struct rate_bucket *b = new_bucket(test, 3, 1, T0);
+
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), 0);
+	/* 1/3 s is 333333333.3 ns: the stall must cover it, so 333333334. */
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), 333333334);
+}
+
+static void new_setting_keeps_fill(struct kunit *test)
+{
+	struct rate_bucket *old = new_bucket(test, 10, 10, T0);
+	struct rate_bucket *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	/* Take 4 of 10: 6 left. A deeper bucket keeps 6, a shallower 3. */
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0));
+
+	rate_bucket_init(b, 1, 100);
+	rate_bucket_inherit(b, old, T0);
+	KUNIT_EXPECT_EQ(test, drain(b, T0), 6);
+
+	rate_bucket_init(b, 1, 3);
+	rate_bucket_inherit(b, old, T0);
+	KUNIT_EXPECT_EQ(test, drain(b, T0), 3);
+
+	/* From RATE 0 a bucket starts empty; from "max", full. */
+	rate_bucket_init(old, 0, 5);
+	rate_bucket_init(b, 1, 5);
+	rate_bucket_inherit(b, old, T0);
+	KUNIT_EXPECT_EQ(test, drain(b, T0), 0);
+	KUNIT_EXPECT_EQ(test, drain(b, T0 + NSEC_PER_SEC), 1);
+	rate_bucket_inherit(b, NULL, T0);
+	KUNIT_EXPECT_EQ(test, drain(b, T0), 5);
+}
+
+static void parse_accepts_and_rejects(struct kunit *test)
+{
+	static const struct {
+		const char *in;
+		int ret;
+		u64 rate, burst;
+	} cases[] = {
+		{ "max", 0, U64_MAX, 0 },
+		{ "max\n", 0, U64_MAX, 0 },
+		{ "10", 0, 10, 10 },
+		{ "10\n", 0, 10, 10 },
+		{ "0", 0, 0, 1 },
+		{ "10 20", 0, 10, 20 },
+		{ "0 5\n", 0, 0, 5 },
+		{ "1000000 1000000", 0, 1000000, 1000000 },
+		{ "", -EINVAL }, { "\n", -EINVAL }, { "max\n\n", -EINVAL },
+		{ "-1", -EINVAL }, { "+1", -EINVAL }, { "0x10", -EINVAL },
+		{ "10 0", -EINVAL }, { "10 20 30", -EINVAL }, { " 10", -EINVAL },
+		{ "10 ", -EINVAL }, { "10  20", -EINVAL }, { "10\t20", -EINVAL },
+		{ "max 5", -EINVAL }, { "1e3", -EINVAL }, { "ten", -EINVAL },
+		{ "1000001", -ERANGE }, { "1 1000001", -ERANGE },
+		{ "99999999999999999999999", -ERANGE },
+	};
+	char buf[64];
+	u64 rate, burst;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		strscpy(buf, cases[i].in, sizeof(buf));
+		KUNIT_EXPECT_EQ_MSG(test, rate_cg_parse(buf, &rate, &burst),
+				    cases[i].ret, "input \"%s\"", cases[i].in);
+		if (cases[i].ret)
+			continue;
+		KUNIT_EXPECT_EQ_MSG(test, rate, cases[i].rate, "input \"%s\"", cases[i].in);
+		if (cases[i].rate != U64_MAX)
+			KUNIT_EXPECT_EQ_MSG(test, burst, cases[i].burst,
+					    "input \"%s\"", cases[i].in);
+	}
+}
+
+static struct kunit_case rate_test_cases[] = {
+	KUNIT_CASE(burst_then_rate),
+	KUNIT_CASE(default_burst_and_uncharge),
+	KUNIT_CASE(non_integral_interval),
+	KUNIT_CASE(random_schedules_bounds),
+	KUNIT_CASE(rate_zero_admits_nothing),
+	KUNIT_CASE(maxima_do_not_overflow),
+	KUNIT_CASE(debt_is_bounded),
+	KUNIT_CASE(stall_length_rounds_up),
+	KUNIT_CASE(new_setting_keeps_fill),
+	KUNIT_CASE(parse_accepts_and_rejects),
+	{}
+};
+
+static struct kunit_suite rate_test_suite = {
+	.name = "cgroup_rate",
+	.test_cases = rate_test_cases,
+};
+
+kunit_test_suite(rate_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the cgroup rate token buckets");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

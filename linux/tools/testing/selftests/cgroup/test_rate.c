@@ -1,0 +1,730 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tests of the snp and buslock cgroup controllers through cgroupfs, with
+ * charges made by the test-only interface (CONFIG_CGROUP_RATE_DEBUG) as
+ * the task whose cgroup is charged, like a vCPU thread in KVM.
+ *
+ * The guest these run in may be emulated and slow: every timing check
+ * measures the elapsed time and allows for it, and only the bounds that
+ * hold whatever the speed are checked exactly.
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <linux/limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../kselftest.h"
+#include "cgroup_util.h"
+#include "rate_util.h"
+
+static const char *const kinds[] = { "snp", "buslock" };
+
+/* The limit file of a controller. */
+static const char *limit_file(const char *kind)
+{
+	return strcmp(kind, "snp") ? "buslock.rate" : "snp.req_rate";
+}
+
+static double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A result shared with the child that charges from inside a cgroup. */
+struct shared {
+	const char *kind;
+	unsigned int n;
+	struct rate_result res;
+	int ret;
+};
+
+static struct shared *shared_new(const char *kind, unsigned int n)
+{
+	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (sh == MAP_FAILED)
+		return NULL;
+	memset(sh, 0, sizeof(*sh));
+	sh->kind = kind;
+	sh->n = n;
+	return sh;
+}
+
+static int charge_fn(const char *cgroup, void *arg)
+{
+	struct shared *sh = arg;
+
+	sh->ret = rate_charge(sh->kind, sh->n, &sh->res);
+	return sh->ret ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* Charges @n events of @kind from a child in @cg; the result in @res. */
+static int charge_in(const char *cg, const char *kind, unsigned int n,
+		     struct rate_result *res)
+{
+	struct shared *sh = shared_new(kind, n);
+	int ret;
+
+	if (!sh)
+		return -1;
+	ret = cg_run(cg, charge_fn, sh);
+	*res = sh->res;
+	munmap(sh, sizeof(*sh));
+	return ret;
+}
+
+static long stat_key(const char *cg, const char *kind, const char *key)
+{
+	char file[32];
+
+	snprintf(file, sizeof(file), "%s.stat", kind);
+	return cg_read_key_long(cg, file, key);
+}
+
+static long events_count(const char *cg, const char *kind, bool local)
+{
+	char file[32];
+
+	snprintf(file, sizeof(file), "%s.events%s", kind, local ? ".local" : "");
+	return cg_read_key_long(cg, file, "throttled ");
+}
+
+/* Files and defaults; only stat on the root. */
+static int test_rate_files(const char *root)
+{
+	int ret = KSFT_FAIL;
+	char *cg = cg_name(root, "rate_test_files");
+	char buf[64];
+
+	if (!cg || cg_create(cg))
+		goto cleanup;
+	if (cg_read_strcmp(cg, "snp.req_rate", "max\n") ||
+	    cg_read_strcmp(cg, "buslock.rate", "max\n") ||
+	    cg_read_strcmp(cg, "snp.stat", "requests 0\nthrottled 0\n") ||
+	    cg_read_strcmp(cg, "buslock.stat", "locks 0\nthrottled 0\ndelay_usec 0\n") ||
+	    cg_read_strcmp(cg, "snp.events", "throttled 0\n") ||
+	    cg_read_strcmp(cg, "snp.events.local", "throttled 0\n") ||
+	    cg_read_strcmp(cg, "buslock.events", "throttled 0\n") ||
+	    cg_read_strcmp(cg, "buslock.events.local", "throttled 0\n"))
+		goto cleanup;
+	if (cg_read_strstr(root, "snp.stat", "requests ") ||
+	    cg_read_strstr(root, "buslock.stat", "locks "))
+		goto cleanup;
+	if (!cg_read(root, "snp.req_rate", buf, sizeof(buf)) ||
+	    !cg_read(root, "buslock.rate", buf, sizeof(buf)) ||
+	    !cg_read(root, "snp.events", buf, sizeof(buf)))
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	if (cg)
+		cg_destroy(cg);
+	free(cg);
+	return ret;
+}
+
+/* Accepted writes read back normalized; rejected ones change nothing. */
+static int test_rate_writes(const char *root)
+{
+	static const struct {
+		const char *in;
+		int err;		/* 0, EINVAL or ERANGE */
+		const char *out;	/* read back after an accepted write */
+	} cases[] = {
+		{ "max", 0, "max\n" },
+		{ "10", 0, "10 10\n" },
+		{ "10\n", 0, "10 10\n" },
+		{ "0", 0, "0 1\n" },
+		{ "0 4", 0, "0 4\n" },
+		{ "5 20", 0, "5 20\n" },
+		{ "1000000 1000000", 0, "1000000 1000000\n" },
+		{ "max\n", 0, "max\n" },
+		{ "", EINVAL }, { "\n", EINVAL }, { "-1", EINVAL },
+		{ "+5", EINVAL }, { "0x10", EINVAL }, { "10 0", EINVAL },
+		{ "10 20 30", EINVAL }, { " 10", EINVAL }, { "10 ", EINVAL },
+		{ "10  20", EINVAL }, { "max 1", EINVAL }, { "MAX", EINVAL },
+		{ "1.5", EINVAL }, { "10\n\n", EINVAL },
+		{ "1000001", ERANGE }, { "1 1000001", ERANGE },
+		{ "184467440737095516160", ERANGE },
+	};
+	int ret = KSFT_FAIL;
+	char *cg = cg_name(root, "rate_test_writes");
+	char path[PATH_MAX];
+	int k, i;
+
+	if (!cg || cg_create(cg))
+		goto cleanup;
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		const char *file = limit_file(kinds[k]);
+
+		snprintf(path, sizeof(path), "%s/%s", cg, file);
+		for (i = 0; i < ARRAY_SIZE(cases); i++) {
+			ssize_t len = strlen(cases[i].in), wr;
+
+			if (cg_write(cg, file, "7 3"))
+				goto cleanup;
+			wr = write_text(path, (char *)cases[i].in, len);
+			if (!cases[i].err) {
+				if (wr != len ||
+				    cg_read_strcmp(cg, file, cases[i].out)) {
+					ksft_print_msg("%s: \"%s\" not accepted\n",
+						       file, cases[i].in);
+					goto cleanup;
+				}
+				continue;
+			}
+			/* An empty write never reaches the file: no error. */
+			if (len && wr != -cases[i].err) {
+				ksft_print_msg("%s: \"%s\" gave %zd, want %d\n",
+					       file, cases[i].in, wr,
+					       -cases[i].err);
+				goto cleanup;
+			}
+			if (cg_read_strcmp(cg, file, "7 3\n")) {
+				ksft_print_msg("%s: \"%s\" changed the setting\n",
+					       file, cases[i].in);
+				goto cleanup;
+			}
+		}
+	}
+	ret = KSFT_PASS;
+cleanup:
+	if (cg)
+		cg_destroy(cg);
+	free(cg);
+	return ret;
+}
+
+/*
+ * With RATE 1 and BURST 5, a quick series of SNP requests is admitted
+ * exactly 5 times plus one per whole second it took; the stat and event
+ * files count every one.
+ */
+static int test_rate_snp_burst(const char *root)
+{
+	int ret = KSFT_FAIL;
+	char *cg = cg_name(root, "rate_test_snp_burst");
+	struct rate_result res;
+	double t0, t;
+
+	if (!cg || cg_create(cg) || cg_write(cg, "snp.req_rate", "1 5"))
+		goto cleanup;
+	t0 = now_sec();
+	if (charge_in(cg, "snp", 50, &res))
+		goto cleanup;
+	t = now_sec() - t0;
+	if (res.admitted + res.refused != 50 || res.admitted < 5 ||
+	    res.admitted > 5 + (unsigned long long)t) {
+		ksft_print_msg("admitted %llu refused %llu in %.2fs\n",
+			       res.admitted, res.refused, t);
+		goto cleanup;
+	}
+	if (stat_key(cg, "snp", "requests ") != res.admitted ||
+	    stat_key(cg, "snp", "throttled ") != res.refused ||
+	    events_count(cg, "snp", false) != res.refused ||
+	    events_count(cg, "snp", true) != res.refused)
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	if (cg)
+		cg_destroy(cg);
+	free(cg);
+	return ret;
+}
+
+/* RATE 0 admits nothing; "max" admits everything. */
+static int test_rate_zero_and_max(const char *root)
+{
+	int ret = KSFT_FAIL;
+	char *cg = cg_name(root, "rate_test_zero");
+	struct rate_result res;
+
+	if (!cg || cg_create(cg) || cg_write(cg, "snp.req_rate", "0"))
+		goto cleanup;
+	if (charge_in(cg, "snp", 20, &res) || res.admitted || res.refused != 20)
+		goto cleanup;
+	if (cg_write(cg, "snp.req_rate", "max"))
+		goto cleanup;
+	if (charge_in(cg, "snp", 1000, &res) || res.admitted != 1000)
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	if (cg)
+		cg_destroy(cg);
+	free(cg);
+	return ret;
+}
+
+/*
+ * Refill over time: requests spread over about two seconds at RATE 20
+ * are admitted no more than 20 * T + BURST times, and not far fewer.
+ */
+static int test_rate_refill(const char *root)
+{
+	int ret = KSFT_FAIL;
+	char *cg = cg_name(root, "rate_test_refill");
+	unsigned long long admitted = 0;
+	struct rate_result res;
+	double t0, t;
+
+	if (!cg || cg_create(cg) || cg_write(cg, "snp.req_rate", "20 2"))
+		goto cleanup;
+	t0 = now_sec();
+	do {
+		if (charge_in(cg, "snp", 5, &res))
+			goto cleanup;
+		admitted += res.admitted;
+		usleep(20000);
+	} while (now_sec() - t0 < 2.0);
+	t = now_sec() - t0;
+	ksft_print_msg("admitted %llu in %.2fs at 20/s, burst 2\n", admitted, t);
+	if (admitted > 20 * t + 2 || admitted < 10 * t)
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	if (cg)
+		cg_destroy(cg);
+	free(cg);
+	return ret;
+}
+
+/*
+ * A parent's limit bounds its children together: three unlimited
+ * children of a parent at RATE 1 BURST 10 get 10 admissions in all
+ * (plus one per second elapsed), and the refusals are the parent's.
+ */
+static int test_rate_parent_bounds_children(const char *root)
+{
+	int ret = KSFT_FAIL;
+	char *parent = cg_name(root, "rate_test_parent");
+	char *child[3] = { NULL };
+	unsigned long long admitted = 0, refused = 0;
+	struct rate_result res;
+	double t0, t;
+	int i;
+
+	if (!parent || cg_create(parent) ||
+	    cg_write(parent, "cgroup.subtree_control", "+snp +buslock") ||
+	    cg_write(parent, "snp.req_rate", "1 10"))
+		goto cleanup;
+	for (i = 0; i < 3; i++) {
+		child[i] = cg_name_indexed(parent, "child", i);
+		if (!child[i] || cg_create(child[i]))
+			goto cleanup;
+	}
+	t0 = now_sec();
+	for (i = 0; i < 3; i++) {
+		if (charge_in(child[i], "snp", 10, &res))
+			goto cleanup;
+		admitted += res.admitted;
+		refused += res.refused;
+	}
+	t = now_sec() - t0;
+	if (admitted < 10 || admitted > 10 + (unsigned long long)t ||
+	    admitted + refused != 30) {
+		ksft_print_msg("admitted %llu in %.2fs\n", admitted, t);
+		goto cleanup;
+	}
+	if (stat_key(parent, "snp", "requests ") != admitted ||
+	    stat_key(parent, "snp", "throttled ") != refused ||
+	    events_count(parent, "snp", true) != refused ||
+	    events_count(parent, "snp", false) != refused)
+		goto cleanup;
+	for (i = 0; i < 3; i++)
+		if (events_count(child[i], "snp", true) || events_count(child[i], "snp", false))
+			goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	for (i = 0; i < 3; i++) {
+		if (child[i])
+			cg_destroy(child[i]);
+		free(child[i]);
+	}
+	if (parent)
+		cg_destroy(parent);
+	free(parent);
+	return ret;
+}
+
+/*
+ * A refusal caused by a child's own limit counts in the child's
+ * events.local and in the events of the child and the parent, not in
+ * the parent's events.local.
+ */
+static int test_rate_events_hierarchy(const char *root)
+{
+	int ret = KSFT_FAIL;
+	char *parent = cg_name(root, "rate_test_ev_parent");
+	char *child = NULL;
+	struct rate_result res;
+	int k;
+
+	if (!parent || cg_create(parent) ||
+	    cg_write(parent, "cgroup.subtree_control", "+snp +buslock"))
+		goto cleanup;
+	child = cg_name(parent, "child");
+	if (!child || cg_create(child))
+		goto cleanup;
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		if (cg_write(child, limit_file(kinds[k]), "0 1"))
+			goto cleanup;
+	}
+	/* snp: 3 refusals; buslock at RATE 0: each lock stalls 1 s. */
+	if (charge_in(child, "snp", 3, &res) || res.refused != 3)
+		goto cleanup;
+	if (events_count(child, "snp", true) != 3 || events_count(child, "snp", false) != 3 ||
+	    events_count(parent, "snp", false) != 3 || events_count(parent, "snp", true) != 0)
+		goto cleanup;
+	if (charge_in(child, "buslock", 1, &res) || res.stall_ns != 1000000000ULL)
+		goto cleanup;
+	if (events_count(child, "buslock", true) != 1 ||
+	    events_count(parent, "buslock", false) != 1 ||
+	    events_count(parent, "buslock", true) != 0 ||
+	    stat_key(parent, "buslock", "throttled ") != 1 ||
+	    stat_key(parent, "buslock", "delay_usec ") != 1000000)
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	if (child)
+		cg_destroy(child);
+	if (parent)
+		cg_destroy(parent);
+	free(child);
+	free(parent);
+	return ret;
+}
+
+/* poll() on snp.events wakes up when a request is refused. */
+static int test_rate_events_poll(const char *root)
+{
+	int ret = KSFT_FAIL, fd = -1;
+	char *cg = cg_name(root, "rate_test_poll");
+	struct rate_result res;
+	struct pollfd pfd;
+	char buf[64];
+	pid_t pid;
+
+	if (!cg || cg_create(cg) || cg_write(cg, "snp.req_rate", "0"))
+		goto cleanup;
+	fd = cg_open(cg, "snp.events", O_RDONLY);
+	if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0)
+		goto cleanup;
+	pid = fork();
+	if (pid < 0)
+		goto cleanup;
+	if (pid == 0) {
+		usleep(200000);
+		exit(charge_in(cg, "snp", 1, &res) || res.refused != 1);
+	}
+	pfd.fd = fd;
+	pfd.events = POLLPRI;
+	if (poll(&pfd, 1, 10000) != 1 || !(pfd.revents & POLLPRI)) {
+		ksft_print_msg("no notification\n");
+		waitpid(pid, NULL, 0);
+		goto cleanup;
+	}
+	if (clone_reap(pid, WEXITED) || events_count(cg, "snp", false) != 1)
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	if (cg)
+		cg_destroy(cg);
+	free(cg);
+	return ret;
+}
+
+static int charge_loop_fn(const char *cgroup, void *arg)
+{
+	struct shared *sh = arg;
+	struct rate_result res;
+
+	while (!__atomic_load_n(&sh->ret, __ATOMIC_ACQUIRE)) {
+		if (rate_charge(sh->kind, 10, &res))
+			return EXIT_FAILURE;
+		__atomic_add_fetch(&sh->res.admitted, res.admitted, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&sh->res.refused, res.refused, __ATOMIC_RELAXED);
+	}
+	return EXIT_SUCCESS;
+}
+
+/*
+ * Charges follow a task that is moved between cgroups while it charges:
+ * every charge lands in exactly one of them, and none in the one at RATE
+ * 0 is admitted.
+ */
+static int test_rate_migrate_while_charging(const char *root)
+{
+	int ret = KSFT_FAIL;
+	char *parent = cg_name(root, "rate_test_migrate");
+	char *open_cg = NULL, *closed_cg = NULL;
+	struct shared *sh = shared_new("snp", 0);
+	long total;
+	pid_t pid = -1;
+	int i;
+
+	if (!parent || !sh || cg_create(parent) ||
+	    cg_write(parent, "cgroup.subtree_control", "+snp"))
+		goto cleanup;
+	open_cg = cg_name(parent, "open");
+	closed_cg = cg_name(parent, "closed");
+	if (!open_cg || !closed_cg || cg_create(open_cg) || cg_create(closed_cg) ||
+	    cg_write(closed_cg, "snp.req_rate", "0"))
+		goto cleanup;
+	pid = cg_run_nowait(open_cg, charge_loop_fn, sh);
+	if (pid < 0)
+		goto cleanup;
+	for (i = 0; i < 200; i++) {
+		if (cg_enter(i & 1 ? open_cg : closed_cg, pid))
+			goto cleanup;
+		usleep(1000);
+	}
+	__atomic_store_n(&sh->ret, 1, __ATOMIC_RELEASE);
+	if (clone_reap(pid, WEXITED))
+		goto cleanup;
+	pid = -1;
+	total = sh->res.admitted + sh->res.refused;
+	if (stat_key(closed_cg, "snp", "requests ") != 0 ||
+	    stat_key(open_cg, "snp", "throttled ") != 0 ||
+	    stat_key(open_cg, "snp", "requests ") != sh->res.admitted ||
+	    stat_key(closed_cg, "snp", "throttled ") != sh->res.refused ||
+	    stat_key(parent, "snp", "requests ") +
+	    stat_key(parent, "snp", "throttled ") != total)
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (open_cg)
+		cg_destroy(open_cg);
+	if (closed_cg)
+		cg_destroy(closed_cg);
+	if (parent)
+		cg_destroy(parent);
+	free(open_cg);
+	free(closed_cg);
+	free(parent);
+	if (sh)
+		munmap(sh, sizeof(*sh));
+	return ret;
+}
+
+/*
+ * A cgroup is removed right after the task charging in it leaves, while
+ * the task goes on charging: charges in flight must not touch freed
+ * state (KASAN watches), and the parent keeps every count.
+ */
+static int test_rate_rmdir_while_charging(const char *root)
+{
+	int ret = KSFT_FAIL;
+	char *parent = cg_name(root, "rate_test_rmdir");
+	char *child = NULL;
+	struct shared *sh = shared_new("buslock", 0);
+	pid_t pid = -1;
+	int i;
+
+	if (!parent || !sh || cg_create(parent) ||
+	    cg_write(parent, "cgroup.subtree_control", "+snp +buslock") ||
+	    cg_write(parent, "buslock.rate", "1000000 1000000"))
+		goto cleanup;
+	child = cg_name(parent, "child");
+	if (!child)
+		goto cleanup;
+	pid = cg_run_nowait(parent, charge_loop_fn, sh);
+	if (pid < 0)
+		goto cleanup;
+	for (i = 0; i < 50; i++) {
+		if (cg_create(child) || cg_write(child, "buslock.rate", "1000 1000") ||
+		    cg_enter(child, pid))
+			goto cleanup;
+		usleep(2000);
+		if (cg_enter(parent, pid) || cg_destroy(child))
+			goto cleanup;
+	}
+	__atomic_store_n(&sh->ret, 1, __ATOMIC_RELEASE);
+	if (clone_reap(pid, WEXITED))
+		goto cleanup;
+	pid = -1;
+	if (stat_key(parent, "buslock", "locks ") != sh->res.admitted)
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (child)
+		cg_destroy(child);
+	if (parent)
+		cg_destroy(parent);
+	free(child);
+	free(parent);
+	if (sh)
+		munmap(sh, sizeof(*sh));
+	return ret;
+}
+
+/*
+ * Bus locks over the rate stall the task for the time the bucket needs:
+ * at RATE 10 BURST 1, three locks cost two stalls of 100 ms.
+ */
+static int test_rate_buslock_stall(const char *root)
+{
+	int ret = KSFT_FAIL;
+	char *cg = cg_name(root, "rate_test_stall");
+	struct rate_result res;
+	double t0, t;
+
+	if (!cg || cg_create(cg) || cg_write(cg, "buslock.rate", "10 1"))
+		goto cleanup;
+	t0 = now_sec();
+	if (charge_in(cg, "buslock", 3, &res))
+		goto cleanup;
+	t = now_sec() - t0;
+	ksft_print_msg("3 locks: stall %llu ns, slept %llu ns, %.3fs\n",
+		       res.stall_ns, res.slept_ns, t);
+	/* The second and third lock owe at most 100 ms each. */
+	if (res.admitted != 3 || res.stall_ns > 200000000ULL ||
+	    res.stall_ns < 100000000ULL || res.slept_ns != res.stall_ns ||
+	    t < res.stall_ns / 1e9 || res.interrupted)
+		goto cleanup;
+	if (stat_key(cg, "buslock", "locks ") != 3 ||
+	    stat_key(cg, "buslock", "delay_usec ") != res.stall_ns / 1000)
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	if (cg)
+		cg_destroy(cg);
+	free(cg);
+	return ret;
+}
+
+static void noop_handler(int sig)
+{
+}
+
+static int stall_fn(const char *cgroup, void *arg)
+{
+	struct shared *sh = arg;
+	struct sigaction sa = { .sa_handler = noop_handler };
+
+	/* No SA_RESTART: the interrupted write must come back with EINTR. */
+	sigaction(SIGUSR1, &sa, NULL);
+	__atomic_store_n(&sh->ret, 1, __ATOMIC_RELEASE);
+	if (rate_charge("buslock", 5, &sh->res))
+		return EXIT_FAILURE;
+	return EXIT_SUCCESS;
+}
+
+/* A signal cuts a stall short; the debt stays in the bucket. */
+static int test_rate_buslock_signal(const char *root)
+{
+	int ret = KSFT_FAIL;
+	char *cg = cg_name(root, "rate_test_signal");
+	struct shared *sh = shared_new("buslock", 0);
+	double t0, t;
+	pid_t pid;
+
+	if (!cg || !sh || cg_create(cg) || cg_write(cg, "buslock.rate", "0"))
+		goto cleanup;
+	t0 = now_sec();
+	pid = cg_run_nowait(cg, stall_fn, sh);
+	if (pid < 0)
+		goto cleanup;
+	while (!__atomic_load_n(&sh->ret, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	usleep(300000);
+	kill(pid, SIGUSR1);
+	if (clone_reap(pid, WEXITED))
+		goto cleanup;
+	t = now_sec() - t0;
+	ksft_print_msg("interrupted after %.3fs: slept %llu ns of %llu\n",
+		       t, sh->res.slept_ns, sh->res.stall_ns);
+	if (sh->res.error != EINTR || sh->res.interrupted != 1 ||
+	    sh->res.admitted != 1 || sh->res.slept_ns >= sh->res.stall_ns ||
+	    t >= 5.0)
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	if (cg)
+		cg_destroy(cg);
+	free(cg);
+	if (sh)
+		munmap(sh, sizeof(*sh));
+	return ret;
+}
+
+#define T(x) { x, #x }
+static const struct rate_test {
+	int (*fn)(const char *root);
+	const char *name;
+} tests[] = {
+	T(test_rate_files),
+	T(test_rate_writes),
+	T(test_rate_snp_burst),
+	T(test_rate_zero_and_max),
+	T(test_rate_refill),
+	T(test_rate_parent_bounds_children),
+	T(test_rate_events_hierarchy),
+	T(test_rate_events_poll),
+	T(test_rate_migrate_while_charging),
+	T(test_rate_rmdir_while_charging),
+	T(test_rate_buslock_stall),
+	T(test_rate_buslock_signal),
+};
+
+#undef T
+
+int main(int argc, char **argv)
+{
+	char root[PATH_MAX];
+	int i;
+
+	ksft_print_header();
+	ksft_set_plan(ARRAY_SIZE(tests));
+	if (cg_find_unified_root(root, sizeof(root), NULL))
+		ksft_exit_skip("cgroup v2 isn't mounted\n");
+	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
+		char plus[16];
+
+		if (cg_read_strstr(root, "cgroup.controllers", kinds[i]))
+			ksft_exit_skip("%s controller isn't available\n", kinds[i]);
+		snprintf(plus, sizeof(plus), "+%s", kinds[i]);
+		if (cg_read_strstr(root, "cgroup.subtree_control", kinds[i]) &&
+		    cg_write(root, "cgroup.subtree_control", plus))
+			ksft_exit_skip("Failed to enable %s\n", kinds[i]);
+	}
+	if (access(RATE_CHARGE_PATH, W_OK))
+		ksft_exit_skip("%s missing: needs CONFIG_CGROUP_RATE_DEBUG and debugfs\n",
+			       RATE_CHARGE_PATH);
+
+	for (i = 0; i < ARRAY_SIZE(tests); i++) {
+		switch (tests[i].fn(root)) {
+		case KSFT_PASS:
+			ksft_test_result_pass("%s\n", tests[i].name);
+			break;
+		case KSFT_SKIP:
+			ksft_test_result_skip("%s\n", tests[i].name);
+			break;
+		default:
+			ksft_test_result_fail("%s\n", tests[i].name);
+			break;
+		}
+	}
+	ksft_finished();
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Turn the repo (new files + patches to upstream files) into a git-am-able
+# series with a cover letter, then prove it: git am onto a pristine base,
+# checkpatch --strict on every patch, and a build after every patch.
+#
+#   make-series.sh OUTDIR
+#
+# SERIES_BUILD=0 skips the per-patch builds.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$(realpath -m "$1")
+work=$BUILD/series-work
+amtree=$BUILD/series-am
+"$TOP/scripts/prepare-tree.sh" base
+
+ident=(-c "user.name=SNP cgroup developers" -c "user.email=snp-cgroup@lists.invalid")
+export GIT_AUTHOR_DATE="2026-11-21T00:00:00Z" GIT_COMMITTER_DATE="2026-11-21T00:00:00Z"
+
+# 1. One commit per series entry, on top of the pristine base.
+[ -d "$work/.git" ] || git clone -q --shared "$BUILD/base" "$work"
+git -C "$work" checkout -q -f -B series base
+git -C "$work" clean -qfdx
+n=0
+while read -r patch files; do
+	n=$((n + 1))
+	p=$TOP/patches/$patch
+	if patch_has_diff "$p"; then
+		git -C "$work" apply --index "$p" ||
+			die "patches/$patch does not apply"
+	fi
+	for f in $files; do
+		mkdir -p "$work/$(dirname "$f")"
+		cp "$TOP/linux/$f" "$work/$f"
+		git -C "$work" add -f "$f"
+	done
+	sed -n '/^---$/q; p' "$p" | sed '1s/^Subject: //' |
+		git -C "$work" "${ident[@]}" commit -q -F - ||
+		die "patches/$patch makes an empty commit"
+done < <(series_entries)
+note "$n patches committed in $work"
+
+# 2. format-patch with the cover letter filled in.
+rm -rf "$out"
+git -C "$work" "${ident[@]}" format-patch -q --cover-letter --no-signature \
+	-o "$out" base..series
+cover=$(ls "$out"/0000-*.patch)
+subject=$(sed -n '1s/^Subject: //p' "$TOP/patches/cover-letter")
+python3 - "$cover" "$TOP/patches/cover-letter" "$subject" <<'PY'
+import sys
+cover, src, subject = sys.argv[1:]
+body = open(src).read().split('\n', 2)[2]
+text = open(cover).read()
+text = text.replace('*** SUBJECT HERE ***', subject).replace('*** BLURB HERE ***', body.strip())
+open(cover, 'w').write(text)
+PY
+note "series written to $out"
+
+# 3. git am onto a pristine base.
+rm -rf "$amtree"
+git clone -q --shared "$BUILD/base" "$amtree"
+git -C "$amtree" checkout -q -b am base
+ls "$out"/[0-9]*.patch | grep -v '/0000-' |
+	xargs git -C "$amtree" "${ident[@]}" am -q ||
+	die "the series does not git-am onto the pristine base"
+git -C "$amtree" fetch -q "$work" series
+git -C "$amtree" diff --quiet FETCH_HEAD am ||
+	die "the applied series differs from the repo's tree"
+echo "series: git am onto $(cat "$BUILD/base/.git/snp-cgroup-base"): ok"
+
+# 4. checkpatch --strict: any error, warning or check fails.
+bad=0
+for p in "$out"/[0-9]*.patch; do
+	case $p in */0000-*) continue ;; esac
+	if ! res=$("$amtree/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		   --ignore FILE_PATH_CHANGES_NO "$p" 2>&1) || [ -n "$res" ]; then
+		echo "checkpatch: $(basename "$p"):"
+		echo "$res"
+		bad=1
+	else
+		echo "checkpatch: $(basename "$p"): clean"
+	fi
+done
+[ $bad = 0 ] || die "checkpatch found problems"
+
+# 5. The tree builds after every patch.
+if [ "${SERIES_BUILD:-1}" != 0 ]; then
+	obj=$BUILD/obj-series
+	for c in $(git -C "$amtree" rev-list --reverse base..am); do
+		git -C "$amtree" checkout -q "$c"
+		note "building after: $(git -C "$amtree" log -1 --format=%s "$c")"
+		ALLOW_DROPPED=1 FORCE_CONFIG=1 "$TOP/scripts/build-kernel.sh" "$amtree" "$obj" \
+			"$TOP/configs/series.config" -- vmlinux ||
+			die "build fails after: $(git -C "$amtree" log -1 --format=%s "$c")"
+		echo "series: builds after $(git -C "$amtree" log -1 --format=%s "$c")"
+	done
+	git -C "$amtree" checkout -q am
+fi
+echo "series: ok ($(ls "$out" | wc -l) files in $out)"

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Boot a kernel under QEMU with the host's userland and run one command.
+#
+#   vm-run.sh BZIMAGE COMMAND
+#
+# The host root is shared read-only over 9p and becomes the guest root;
+# the command runs as root in the current directory with cgroup2 mounted
+# at /sys/fs/cgroup. The console streams to stdout. The exit status is the
+# command's, except that the run fails when the guest kernel log shows a
+# warning, BUG, lockdep, KASAN or UBSAN report, an Oops or a panic, or the
+# run exceeds VM_TIMEOUT seconds (default 1200).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernel=$1
+shift
+[ -f "$kernel" ] || die "no kernel at $kernel: build it first (make kernel)"
+timeout=${VM_TIMEOUT:-1200}
+mem=${VM_MEM:-3G}
+cpus=${VM_CPUS:-2}
+
+run=$(mktemp -d "${TMPDIR:-/tmp}/vmrun.XXXXXX")
+trap 'rm -rf "$run"' EXIT
+printf '%s\n' "$*" > "$run/cmd"
+pwd > "$run/cwd"
+chmod -R a+rwX "$run"
+
+# KVM only where it really works: on these hosts QEMU aborts with it.
+accel=tcg,thread=multi
+[ "${VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ] && accel=kvm
+
+start=$(date +%s.%N)
+timeout --foreground -k 10 "$timeout" \
+qemu-system-x86_64 -accel "$accel" -cpu max -smp "$cpus" -m "$mem" \
+	-nographic -no-reboot -nodefaults -serial stdio \
+	-kernel "$kernel" \
+	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$TOP/scripts/guest-init.sh loglevel=4 panic=-1 oops=panic panic_on_warn=0 ${VM_APPEND:-}" \
+	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+	-fsdev local,id=run,path="$run",security_model=none \
+	-device virtio-9p-pci,fsdev=run,mount_tag=vmrun \
+	2>&1 | tee "$run/console"
+qrc=${PIPESTATUS[0]}
+end=$(date +%s.%N)
+printf 'vm-run: %.1f s wall\n' "$(echo "$end - $start" | bc)"
+
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	echo "vm-run: FAIL: timed out after ${timeout}s"
+	exit 124
+fi
+log=$run/dmesg
+[ -f "$log" ] || log=$run/console
+[ -n "${VM_DMESG:-}" ] && cp "$log" "$VM_DMESG"
+bad=$(grep -E 'WARNING:|BUG:|BUG |Oops|Kernel panic|INFO: possible|INFO: task .* blocked|UBSAN:|KASAN:|kernel BUG|general protection|possible circular|possible recursive|inconsistent lock state|suspicious RCU usage|Unable to handle|Call Trace:' "$log" | head -20)
+if [ -n "$bad" ]; then
+	echo "vm-run: FAIL: guest kernel log reports:"
+	echo "$bad"
+	exit 99
+fi
+if [ ! -f "$run/status" ]; then
+	echo "vm-run: FAIL: the guest did not finish the command"
+	exit 98
+fi
+rc=$(cat "$run/status")
+echo "vm-run: command exited $rc"
+exit "$rc"

@@ -1,0 +1,76 @@
+#!/bin/bash
+# Runs inside the test guest (see scripts/check.sh): every in-guest suite.
+# Prints one line per test case, "RESULT pass|fail|skip SUITE:NAME", which
+# the host counts; the suites' own output streams as it comes.
+#
+#   guest-tests.sh TREE [SUITE...]     suites: kunit rate bats upstream
+set -u
+tree=$1
+shift
+suites=${*:-kunit rate bats upstream}
+sdir=$tree/tools/testing/selftests/cgroup
+here=$(cd "$(dirname "$0")" && pwd)
+per_test_timeout=${GUEST_TEST_TIMEOUT:-600}
+
+# tap_results SUITE: TAP on stdin to RESULT lines (top level and subtests)
+tap_results() {
+	local suite=$1 line name
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		line=${line#"${line%%[! ]*}"}
+		case $line in
+		"ok "*"# SKIP"*|"ok "*"# skip"*)
+			name=$(sed -E 's/^ok [0-9]+ *(- )?//; s/ *# (SKIP|skip).*//' <<<"$line")
+			[ -n "$name" ] || name=$(sed -E 's/.*# (SKIP|skip) *//' <<<"$line")
+			echo "RESULT skip $suite:$name" ;;
+		"ok "*)
+			name=$(sed -E 's/^ok [0-9]+ *(- )?//' <<<"$line")
+			echo "RESULT pass $suite:$name" ;;
+		"not ok "*)
+			name=$(sed -E 's/^not ok [0-9]+ *(- )?//; s/ *# .*//' <<<"$line")
+			echo "RESULT fail $suite:$name" ;;
+		esac
+	done
+}
+
+run_kunit() {
+	# The KUnit suites are built in and ran at boot; their TAP is in the log.
+	local log
+	log=$(dmesg | sed -n '/KTAP version\|TAP version/,$p' | sed -E 's/^\[[ 0-9.]+\] //')
+	if ! grep -q 'Subtest: cgroup_rate' <<<"$log"; then
+		echo "RESULT fail kunit:cgroup_rate (suite did not run)"
+		return
+	fi
+	sed -n '/Subtest: cgroup_rate/,/^ok \|^not ok /p' <<<"$log" |
+		grep -E '^ +(not )?ok ' | tap_results kunit
+}
+
+run_rate() {
+	timeout "$per_test_timeout" "$sdir/test_rate" 2>&1 | tap_results rate
+}
+
+run_bats() {
+	local f
+	for f in "$here"/*.bats; do
+		[ -e "$f" ] || continue
+		timeout "$per_test_timeout" bats --tap "$f" 2>&1 |
+			tap_results "bats:$(basename "$f" .bats)"
+	done
+}
+
+run_upstream() {
+	local t
+	for t in test_core test_cpu test_cpuset test_freezer test_hugetlb_memcg \
+		 test_kill test_kmem test_memcontrol test_pids test_zswap; do
+		[ -x "$sdir/$t" ] || { echo "RESULT fail upstream:$t (not built)"; continue; }
+		echo "=== upstream $t"
+		(cd "$sdir" && timeout "$per_test_timeout" "./$t") 2>&1 |
+			tap_results "upstream:$t"
+	done
+}
+
+for s in $suites; do
+	echo "=== suite $s"
+	"run_$s"
+done
+exit 0
