@@ -50,6 +50,7 @@ run_rate() {
 }
 
 run_bats() {
+	export RATE_CHARGE=$sdir/rate_charge
 	local f
 	for f in "$here"/*.bats; do
 		[ -e "$f" ] || continue
