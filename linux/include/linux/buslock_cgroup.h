@@ -5,11 +5,18 @@
 #ifndef _LINUX_BUSLOCK_CGROUP_H
 #define _LINUX_BUSLOCK_CGROUP_H
 
+#include <linux/cgroup.h>
 #include <linux/types.h>
 
 #ifdef CONFIG_CGROUP_BUSLOCK
 u64 buslock_cg_charge(void);
 u64 buslock_cg_stall(u64 ns);
+
+/* False when the controller is disabled with cgroup_disable=buslock. */
+static inline bool buslock_cg_enabled(void)
+{
+	return cgroup_subsys_enabled(buslock_cgrp_subsys);
+}
 #else
 static inline u64 buslock_cg_charge(void)
 {
@@ -19,6 +26,11 @@ static inline u64 buslock_cg_charge(void)
 static inline u64 buslock_cg_stall(u64 ns)
 {
 	return 0;
+}
+
+static inline bool buslock_cg_enabled(void)
+{
+	return false;
 }
 #endif
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Build the patched tree in every configuration that matters for the KVM
+# hooks and the controllers' !CONFIG stubs: KVM built in and as modules,
+# KVM_INTEL and KVM_AMD_SEV on and off, CGROUP_SNP and CGROUP_BUSLOCK on
+# and off. Each is a small config (configs/series.config plus the
+# combination) built to vmlinux and modules, so modpost checks exports.
+# Any compiler warning fails, like any error.
+#
+#   build-matrix.sh TREE [NAME...]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tree=$(realpath "$1")
+shift
+declare -A combos=(
+	[all-builtin]="KVM=y KVM_INTEL=y KVM_AMD=y KVM_AMD_SEV=y CGROUP_SNP=y CGROUP_BUSLOCK=y"
+	[all-modules]="KVM=m KVM_INTEL=m KVM_AMD=m KVM_AMD_SEV=y CGROUP_SNP=y CGROUP_BUSLOCK=y"
+	[no-controllers]="KVM=m KVM_INTEL=m KVM_AMD=m KVM_AMD_SEV=y CGROUP_SNP=n CGROUP_BUSLOCK=n"
+	[amd-sev-only]="KVM=y KVM_INTEL=n KVM_AMD=y KVM_AMD_SEV=y CGROUP_SNP=y CGROUP_BUSLOCK=n"
+	[intel-only]="KVM=m KVM_INTEL=m KVM_AMD=n CGROUP_SNP=n CGROUP_BUSLOCK=y"
+	[amd-no-sev]="KVM=y KVM_INTEL=n KVM_AMD=y KVM_AMD_SEV=n CGROUP_SNP=y CGROUP_BUSLOCK=y"
+)
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(all-builtin all-modules no-controllers amd-sev-only intel-only amd-no-sev)
+
+fail=0
+for name in "${names[@]}"; do
+	frag=$BUILD/matrix-$name.config
+	cp "$TOP/configs/series.config" "$frag"
+	cat >> "$frag" <<-EOF2
+	CONFIG_MODULES=y
+	CONFIG_PCI=y
+	CONFIG_ACPI=y
+	CONFIG_CRYPTO=y
+	CONFIG_CRYPTO_HW=y
+	CONFIG_CRYPTO_DEV_CCP=y
+	CONFIG_CRYPTO_DEV_CCP_DD=y
+	CONFIG_CRYPTO_DEV_SP_PSP=y
+	CONFIG_IOMMU_SUPPORT=y
+	CONFIG_AMD_IOMMU=y
+	CONFIG_X86_X2APIC=y
+	CONFIG_PCI_MSI=y
+	CONFIG_IRQ_REMAP=y
+	CONFIG_CPU_SUP_INTEL=y
+	CONFIG_CPU_SUP_AMD=y
+	EOF2
+	for kv in ${combos[$name]}; do
+		k=CONFIG_${kv%%=*} v=${kv#*=}
+		sed -i "/^$k=/d" "$frag"
+		if [ "$v" = n ]; then echo "# $k is not set" >> "$frag"; else echo "$k=$v" >> "$frag"; fi
+	done
+	log=$BUILD/logs/matrix-$name.log
+	mkdir -p "$(dirname "$log")"
+	if "$TOP/scripts/build-kernel.sh" "$tree" "$BUILD/obj-matrix" "$frag" -- vmlinux modules > "$log" 2>&1 &&
+	   ! grep -q 'warning:' "$log"; then
+		echo "matrix: $name: ok (${combos[$name]})"
+	else
+		echo "matrix: $name: FAILED (${combos[$name]}), see $log"
+		grep -E 'warning:|error' "$log" | head -10
+		fail=1
+	fi
+done
+exit $fail
