@@ -10,7 +10,8 @@ tree=$(realpath "$1")
 hdr=$tree/.selftest-headers
 if [ ! -f "$hdr/include/linux/cgroupstats.h" ] ||
    [ -n "$(find "$tree/include/uapi" -newer "$hdr/include/linux/cgroupstats.h" -print -quit)" ]; then
-	make -s -C "$tree" headers_install INSTALL_HDR_PATH="$hdr" >/dev/null
+	make -s -C "$tree" O="$BUILD/obj-headers-$(basename "$tree")" headers_install \
+		INSTALL_HDR_PATH="$hdr" >/dev/null
 fi
 make -s -C "$tree/tools/testing/selftests/cgroup" \
 	KHDR_INCLUDES="-isystem $hdr/include" CC="ccache gcc" -j"$(nproc)" 2>&1 |

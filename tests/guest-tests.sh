@@ -3,11 +3,11 @@
 # Prints one line per test case, "RESULT pass|fail|skip SUITE:NAME", which
 # the host counts; the suites' own output streams as it comes.
 #
-#   guest-tests.sh TREE [SUITE...]     suites: kunit rate bats upstream
+#   guest-tests.sh TREE [SUITE...]     suites: kunit rate bats upstream kvm
 set -u
 tree=$1
 shift
-suites=${*:-kunit rate bats upstream}
+suites=${*:-kunit rate bats upstream kvm}
 sdir=$tree/tools/testing/selftests/cgroup
 here=$(cd "$(dirname "$0")" && pwd)
 per_test_timeout=${GUEST_TEST_TIMEOUT:-600}
@@ -67,6 +67,24 @@ run_upstream() {
 		echo "=== upstream $t"
 		(cd "$sdir" && timeout "$per_test_timeout" "./$t") 2>&1 |
 			tap_results "upstream:$t"
+	done
+}
+
+run_kvm() {
+	local kdir=$tree/tools/testing/selftests/kvm t rc
+	if [ ! -c /dev/kvm ]; then
+		echo "RESULT fail kvm:/dev/kvm (no KVM in the guest)"
+		return
+	fi
+	for t in $(sed -e 's/#.*//' -e '/^\s*$/d' "$here/kvm-selftests.list"); do
+		echo "=== kvm $t"
+		(cd "$kdir" && timeout 300 "./$t") 2>&1 | tail -15
+		rc=${PIPESTATUS[0]}
+		case $rc in
+		0) echo "RESULT pass kvm:$t" ;;
+		4) echo "RESULT skip kvm:$t" ;;
+		*) echo "RESULT fail kvm:$t (exit $rc)" ;;
+		esac
 	done
 }
 

@@ -51,12 +51,12 @@ charge_in() {
 
 @test "a bad write fails with a clear error and keeps the setting" {
 	echo "5 2" > $CG/bats_vm/snp.req_rate
-	run sh -c "echo -1 > $CG/bats_vm/snp.req_rate"
+	run bash -c "echo -1 > $CG/bats_vm/snp.req_rate"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"Invalid argument"* ]]
-	run sh -c "echo '10 0' > $CG/bats_vm/snp.req_rate"
+	run bash -c "echo '10 0' > $CG/bats_vm/snp.req_rate"
 	[[ "$output" == *"Invalid argument"* ]]
-	run sh -c "echo 2000000 > $CG/bats_vm/snp.req_rate"
+	run bash -c "echo 2000000 > $CG/bats_vm/snp.req_rate"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"out of range"* ]]
 	[ "$(cat $CG/bats_vm/snp.req_rate)" = "5 2" ]

@@ -8,6 +8,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/math64.h>
 #include <linux/prandom.h>
 #include <linux/slab.h>
 
@@ -61,62 +62,94 @@ static void default_burst_and_uncharge(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0 + NSEC_PER_SEC));
 }
 
-/* An interval that no whole number of nanoseconds matches: 1/3 s. */
+/*
+ * An interval that no whole number of nanoseconds matches: 1/3 s. With
+ * BURST 2, demand every 7 ms loses no token to lateness, so over 1000 s
+ * the count is exact: BURST plus one per 1/3 s elapsed.
+ */
 static void non_integral_interval(struct kunit *test)
 {
-	struct rate_bucket *b = new_bucket(test, 3, 1, T0);
+	struct rate_bucket *b = new_bucket(test, 3, 2, T0);
 	u64 t, admitted = 0;
 
-	/* Demand every 7 ms for 1000 s: exactly 3000 + BURST - 1 or 3000. */
 	for (t = T0; t <= T0 + 1000 * NSEC_PER_SEC; t += 7 * NSEC_PER_MSEC)
 		admitted += drain(b, t);
-	KUNIT_EXPECT_GE(test, admitted, 3000);
-	KUNIT_EXPECT_LE(test, admitted, 3001);
+	/* The last demand is at 999.999 s: 2 + 2999 tokens. */
+	KUNIT_EXPECT_EQ(test, admitted, 3001);
 }
 
 /*
- * Random rates, bursts and arrivals. Upper bound: between any two
- * admitted events a and b, the count of admitted events in [t_a, t_b] is
- * at most RATE * (t_b - t_a) + BURST. Lower bound: under continuous
- * demand, drained at every step, the count since a full start is at least
- * RATE * T + BURST - 1.
+ * Random rates, bursts and arrivals.
+ *
+ * Upper bound, for any arrivals: between any two admitted events a and b,
+ * the events admitted in [t_a, t_b] number at most
+ * RATE * (t_b - t_a) + BURST.
+ *
+ * Lower bound, under continuous demand: demand drained at steps no longer
+ * than (BURST - 1) / RATE loses no refill to lateness, so at every step
+ * the count since a full start is at least RATE * T + BURST - 1.
  */
 #define SCHEDULES	40
 #define STEPS		400
+#define MAX_EVENTS	(STEPS * 16)
+
+static u64 random_in(struct rnd_state *rnd, u64 lo, u64 hi)
+{
+	return lo + div64_u64((u64)prandom_u32_state(rnd) * (hi - lo), U32_MAX);
+}
+
+static void check_upper_bound(struct kunit *test, struct rnd_state *rnd,
+			      u64 *at, u64 rate, u64 burst)
+{
+	u64 gap = random_in(rnd, 1, 4 * NSEC_PER_SEC / rate);
+	u64 now = T0 + prandom_u32_state(rnd);
+	struct rate_bucket *b = new_bucket(test, rate, burst, now);
+	unsigned int n = 0, i, j;
+	int step;
+
+	for (step = 0; step < STEPS; step++) {
+		while (n < MAX_EVENTS && rate_bucket_try_charge(b, now))
+			at[n++] = now;
+		now += random_in(rnd, 1, 2 * gap);
+	}
+	for (j = 0; j < n; j++)
+		for (i = j; i < n && i < j + burst + 64; i++)
+			KUNIT_ASSERT_LE_MSG(test, (i - j + 1) * NSEC_PER_SEC,
+					    rate * (at[i] - at[j]) + burst * NSEC_PER_SEC,
+					    "rate %llu burst %llu", rate, burst);
+}
+
+static void check_lower_bound(struct kunit *test, struct rnd_state *rnd,
+			      u64 rate, u64 burst)
+{
+	u64 start = T0 + prandom_u32_state(rnd), now = start, total = 0;
+	u64 max_step = (burst - 1) * NSEC_PER_SEC / rate;
+	struct rate_bucket *b = new_bucket(test, rate, burst, start);
+	int step;
+
+	for (step = 0; step < STEPS; step++) {
+		total += drain(b, now);
+		KUNIT_ASSERT_GE_MSG(test, total * NSEC_PER_SEC,
+				    rate * (now - start) + (burst - 1) * NSEC_PER_SEC,
+				    "rate %llu burst %llu step %d", rate, burst, step);
+		now += random_in(rnd, 1, max_step);
+	}
+}
 
 static void random_schedules_bounds(struct kunit *test)
 {
+	u64 *at = kunit_kcalloc(test, MAX_EVENTS, sizeof(*at), GFP_KERNEL);
 	struct rnd_state rnd;
-	u64 *at = kunit_kcalloc(test, STEPS * 16, sizeof(*at), GFP_KERNEL);
+	u64 rate, burst;
 	int s;
 
 	KUNIT_ASSERT_NOT_NULL(test, at);
 	prandom_seed_state(&rnd, 20261121);
 	for (s = 0; s < SCHEDULES; s++) {
-		u64 rate = 1 + prandom_u32_state(&rnd) % (s & 1 ? 1000 : 1000000);
-		u64 burst = 1 + prandom_u32_state(&rnd) % 8;
-		u64 gap = 1 + (u64)prandom_u32_state(&rnd) * 4 * NSEC_PER_SEC / rate / U32_MAX;
-		u64 start = T0 + prandom_u32_state(&rnd);
-		struct rate_bucket *b = new_bucket(test, rate, burst, start);
-		u64 now = start, n = 0, total = 0;
-		int i, j;
-
-		for (i = 0; i < STEPS; i++) {
-			while (n < STEPS * 16 && rate_bucket_try_charge(b, now))
-				at[n++] = now;
-			total = n;
-			/* Continuous demand, drained at each step: lower bound. */
-			KUNIT_ASSERT_GE_MSG(test, (total + 1 - burst) * NSEC_PER_SEC,
-					    rate * (now - start),
-					    "rate %llu burst %llu step %d", rate, burst, i);
-			now += 1 + prandom_u32_state(&rnd) % (2 * gap);
-		}
-		for (j = 0; j < n; j++)
-			for (i = j; i < n && i < j + burst + 64; i++)
-				KUNIT_ASSERT_LE_MSG(test,
-						    (i - j + 1) * NSEC_PER_SEC,
-						    rate * (at[i] - at[j]) + burst * NSEC_PER_SEC,
-						    "rate %llu burst %llu", rate, burst);
+		rate = random_in(&rnd, 1, s & 1 ? 1000 : RATE_CG_MAX_RATE);
+		burst = random_in(&rnd, 1, 8);
+		check_upper_bound(test, &rnd, at, rate, burst);
+		check_lower_bound(test, &rnd, rate, burst + 1);
 	}
 }
 
@@ -168,12 +201,18 @@ static void debt_is_bounded(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, stall, RATE_CG_MAX_STALL_NS);
 	KUNIT_EXPECT_EQ(test, prev, RATE_CG_MAX_STALL_NS);
-	/* Once the stall is served the bucket conforms, then owes again. */
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall + 20 * NSEC_PER_MSEC), 0);
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall + 20 * NSEC_PER_MSEC),
+	/*
+	 * When the stall is over the bucket conforms, with nothing to spare:
+	 * the next lock owes one interval. A refusal of try_charge takes
+	 * nothing from the indebted bucket.
+	 */
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall), 10 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + stall));
+	/* 30 ms later the debt is repaid and 2 tokens are back. */
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall + 30 * NSEC_PER_MSEC), 0);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall + 30 * NSEC_PER_MSEC), 0);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall + 30 * NSEC_PER_MSEC),
 			10 * NSEC_PER_MSEC);
-	/* A refusal of try_charge takes nothing from an indebted bucket. */
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + stall + 20 * NSEC_PER_MSEC));
 }
 
 static void stall_length_rounds_up(struct kunit *test)

@@ -533,7 +533,7 @@ static int test_rate_rmdir_while_charging(const char *root)
 {
 	int ret = KSFT_FAIL;
 	char *parent = cg_name(root, "rate_test_rmdir");
-	char *child = NULL;
+	char *home = NULL, *child = NULL;
 	struct shared *sh = shared_new("buslock", 0);
 	pid_t pid = -1;
 	int i;
@@ -542,26 +542,35 @@ static int test_rate_rmdir_while_charging(const char *root)
 	    cg_write(parent, "cgroup.subtree_control", "+snp +buslock") ||
 	    cg_write(parent, "buslock.rate", "1000000 1000000"))
 		goto cleanup;
+	home = cg_name(parent, "home");
 	child = cg_name(parent, "child");
-	if (!child)
+	if (!home || !child || cg_create(home))
 		goto cleanup;
-	pid = cg_run_nowait(parent, charge_loop_fn, sh);
+	pid = cg_run_nowait(home, charge_loop_fn, sh);
 	if (pid < 0)
 		goto cleanup;
 	for (i = 0; i < 50; i++) {
 		if (cg_create(child) || cg_write(child, "buslock.rate", "1000 1000") ||
-		    cg_enter(child, pid))
+		    cg_enter(child, pid)) {
+			ksft_print_msg("round %d: cannot set up %s\n", i, child);
 			goto cleanup;
+		}
 		usleep(2000);
-		if (cg_enter(parent, pid) || cg_destroy(child))
+		if (cg_enter(home, pid) || cg_destroy(child)) {
+			ksft_print_msg("round %d: cannot remove %s\n", i, child);
 			goto cleanup;
+		}
 	}
 	__atomic_store_n(&sh->ret, 1, __ATOMIC_RELEASE);
 	if (clone_reap(pid, WEXITED))
 		goto cleanup;
 	pid = -1;
-	if (stat_key(parent, "buslock", "locks ") != sh->res.admitted)
+	if (stat_key(parent, "buslock", "locks ") != sh->res.admitted) {
+		ksft_print_msg("parent counts %ld locks, the task %llu\n",
+			       stat_key(parent, "buslock", "locks "),
+			       sh->res.admitted);
 		goto cleanup;
+	}
 	ret = KSFT_PASS;
 cleanup:
 	if (pid > 0) {
@@ -570,9 +579,12 @@ cleanup:
 	}
 	if (child)
 		cg_destroy(child);
+	if (home)
+		cg_destroy(home);
 	if (parent)
 		cg_destroy(parent);
 	free(child);
+	free(home);
 	free(parent);
 	if (sh)
 		munmap(sh, sizeof(*sh));
