@@ -48,7 +48,7 @@ vm-run-base: base-kernel
 	@scripts/vm-run.sh $(BASE_KERNEL) '$(CMD)'
 
 demo: kernel selftests
-	@scripts/vm-run.sh $(KERNEL) 'bash $(CURDIR)/tools/demo.sh'
+	@scripts/vm-run.sh $(KERNEL) "DEMO_LIVE=$$([ -t 1 ] && echo 1 || echo 0) bash $(CURDIR)/tools/demo.sh"
 
 check:
 	@scripts/check.sh

@@ -51,7 +51,7 @@ fi
 log=$run/dmesg
 [ -f "$log" ] || log=$run/console
 [ -n "${VM_DMESG:-}" ] && cp "$log" "$VM_DMESG"
-bad=$(grep -E 'WARNING:|BUG:|BUG |Oops|Kernel panic|INFO: possible|INFO: task .* blocked|UBSAN:|KASAN:|kernel BUG|general protection|possible circular|possible recursive|inconsistent lock state|suspicious RCU usage|Unable to handle|Call Trace:' "$log" | head -20)
+bad=$(grep -E 'WARNING:|BUG:|Oops|Kernel panic|INFO: possible|INFO: task .* blocked|UBSAN:|KASAN:|kernel BUG|general protection|possible circular|possible recursive|inconsistent lock state|suspicious RCU usage|Unable to handle' "$log" | head -20)
 if [ -n "$bad" ]; then
 	echo "vm-run: FAIL: guest kernel log reports:"
 	echo "$bad"

@@ -46,7 +46,7 @@ run_kunit() {
 }
 
 run_rate() {
-	timeout "$per_test_timeout" "$sdir/test_rate" 2>&1 | tap_results rate
+	timeout "$per_test_timeout" stdbuf -oL -eL "$sdir/test_rate" 2>&1 | tap_results rate
 }
 
 run_bats() {
@@ -65,7 +65,7 @@ run_upstream() {
 		 test_kill test_kmem test_memcontrol test_pids test_zswap; do
 		[ -x "$sdir/$t" ] || { echo "RESULT fail upstream:$t (not built)"; continue; }
 		echo "=== upstream $t"
-		(cd "$sdir" && timeout "$per_test_timeout" "./$t") 2>&1 |
+		(cd "$sdir" && timeout "$per_test_timeout" stdbuf -oL -eL "./$t") 2>&1 |
 			tap_results "upstream:$t"
 	done
 }
