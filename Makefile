@@ -4,6 +4,8 @@
 #   make check     every test; ends with "N passed, N failed"
 #   make series    the git-am-able patch series, checked
 #   make vm-run CMD='...'   run a command in the booted test kernel
+#   make bench     ns and instructions per charge (userspace model)
+#   make fuzz      a long libFuzzer run of the model
 #
 # Everything built goes to build/ (ignored); ccache keeps its cache in
 # $(HOME)/.cache/snp-cgroup-ccache.
@@ -21,7 +23,7 @@ BASE_CONFIGS := configs/base.config configs/debug.config
 CMD ?= true
 
 .PHONY: all deps tree kernel base-kernel selftests vm-run vm-run-base demo \
-	check series clean
+	check series bench fuzz clean
 
 all: kernel
 
@@ -52,6 +54,13 @@ demo: kernel selftests
 
 check:
 	@scripts/check.sh
+
+bench: deps
+	@scripts/prepare-tree.sh base
+	@$(MAKE) -s -C tools/rate-model bench
+
+fuzz: deps
+	@$(MAKE) -s -C tools/rate-model fuzz
 
 series: deps
 	@scripts/make-series.sh $(BUILD)/series

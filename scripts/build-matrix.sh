@@ -21,7 +21,7 @@ declare -A combos=(
 	[amd-no-sev]="KVM=y KVM_INTEL=n KVM_AMD=y KVM_AMD_SEV=n CGROUP_SNP=y CGROUP_BUSLOCK=y"
 )
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(all-builtin all-modules no-controllers amd-sev-only intel-only amd-no-sev)
+[ ${#names[@]} -gt 0 ] || names=(all-modules no-controllers amd-sev-only intel-only)
 
 fail=0
 for name in "${names[@]}"; do

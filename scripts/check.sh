@@ -57,6 +57,12 @@ grep '^matrix:' "$logs/matrix.log" | sed 's/^/    /'
 step "build: new files W=1 and sparse clean" warnings.log scripts/check-warnings.sh
 kernel=$BUILD/obj-test/arch/x86/boot/bzImage
 
+# The core in userspace: property tests and a bounded fuzz run.
+step "model: property tests (tools/rate-model)" model-prop.log make -s -C tools/rate-model prop
+grep '^prop:' "$logs/model-prop.log" | sed 's/^/    /'
+step "model: libFuzzer, 60 s" model-fuzz.log make -s -C tools/rate-model fuzz-short FUZZ_SECONDS=60
+grep -E '^Done|^stat::number_of_executed' "$logs/model-fuzz.log" | sed 's/^/    /'
+
 # The runner itself: a failing command and a kernel warning must fail it.
 if scripts/vm-run.sh "$kernel" false > "$logs/vm-false.log" 2>&1; then
 	result fail "vm-run: failing command fails the run"

@@ -46,9 +46,9 @@ for vm in greedy-a greedy-b; do
 	disown
 done
 in_cg $CG/vms/greedy-a bash -c "while :; do '$charge' buslock 20 >/dev/null; done" &
-	disown
+disown
 in_cg $CG/vms/polite bash -c "while :; do '$charge' snp 1 >/dev/null; sleep 1; done" &
-	disown
+disown
 
 key() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
 

@@ -63,6 +63,7 @@ void rate_bucket_init(struct rate_bucket *b, u64 rate, u64 burst)
 	b->burst = burst;
 	b->limit = burst * NSEC_PER_SEC;
 	b->max_debt = RATE_CG_MAX_STALL_NS * rate;
+	b->max_ahead = b->limit + b->max_debt;
 	atomic64_set(&b->tat, 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(rate_bucket_init);
@@ -72,7 +73,7 @@ static u64 rate_bucket_ahead(const struct rate_bucket *b, s64 tat, u64 now_u)
 {
 	s64 ahead = (s64)((u64)tat - now_u);
 
-	if (ahead < 0 || ahead > b->limit + b->max_debt)
+	if (ahead < 0 || ahead > b->max_ahead)
 		return 0;
 	return ahead;
 }
@@ -132,7 +133,7 @@ u64 rate_bucket_charge_debt(struct rate_bucket *b, u64 now)
 		return RATE_CG_MAX_STALL_NS;
 	do {
 		ahead = min(rate_bucket_ahead(b, old, now_u) + NSEC_PER_SEC,
-			    b->limit + b->max_debt);
+			    b->max_ahead);
 	} while (!atomic64_try_cmpxchg(&b->tat, &old, now_u + ahead));
 	if (ahead <= b->limit)
 		return 0;
@@ -161,8 +162,7 @@ void rate_bucket_inherit(struct rate_bucket *b, const struct rate_bucket *old,
 		fill = (s64)old->limit -
 		       (s64)rate_bucket_ahead(old, atomic64_read(&old->tat),
 					      now * old->rate);
-		ahead = clamp_t(s64, (s64)b->limit - fill, 0,
-				b->limit + b->max_debt);
+		ahead = clamp_t(s64, (s64)b->limit - fill, 0, b->max_ahead);
 	}
 	atomic64_set(&b->tat, now * b->rate + ahead);
 }
@@ -173,16 +173,22 @@ static struct rate_cg *rate_cg_parent(struct rate_cg *rcg)
 	return css_rate_cg(rcg->css.parent);
 }
 
-/* Counts an event at its cgroup and every ancestor, root included. */
-static void rate_cg_account(struct rate_cg *rcg, bool admitted, u64 delay_ns)
+/* Counts an admitted event at its cgroup and every ancestor, root included. */
+static void rate_cg_count_admitted(struct rate_cg *rcg)
+{
+	for (; rcg; rcg = rate_cg_parent(rcg))
+		this_cpu_inc(rcg->stat->admitted);
+}
+
+/* Counts a refused event (@admitted false) or a stall of @delay_ns. */
+static void rate_cg_count_throttled(struct rate_cg *rcg, bool admitted,
+				    u64 delay_ns)
 {
 	for (; rcg; rcg = rate_cg_parent(rcg)) {
 		if (admitted)
 			this_cpu_inc(rcg->stat->admitted);
-		if (!admitted || delay_ns)
-			this_cpu_inc(rcg->stat->throttled);
-		if (delay_ns)
-			this_cpu_add(rcg->stat->delay_ns, delay_ns);
+		this_cpu_inc(rcg->stat->throttled);
+		this_cpu_add(rcg->stat->delay_ns, delay_ns);
 	}
 }
 
@@ -223,7 +229,7 @@ bool rate_cg_try_charge(struct rate_cg *leaf)
 		if (!rate_bucket_try_charge(b, now))
 			goto refused;
 	}
-	rate_cg_account(leaf, true, 0);
+	rate_cg_count_admitted(leaf);
 	return true;
 
 refused:
@@ -237,7 +243,7 @@ refused:
 		if (b)
 			rate_bucket_uncharge(b);
 	}
-	rate_cg_account(leaf, false, 0);
+	rate_cg_count_throttled(leaf, false, 0);
 	rate_cg_throttled(rcg);
 	return false;
 }
@@ -270,9 +276,12 @@ u64 rate_cg_charge_debt(struct rate_cg *leaf)
 			cause = rcg;
 		}
 	}
-	rate_cg_account(leaf, true, stall);
-	if (cause)
-		rate_cg_throttled(cause);
+	if (!stall) {
+		rate_cg_count_admitted(leaf);
+		return 0;
+	}
+	rate_cg_count_throttled(leaf, true, stall);
+	rate_cg_throttled(cause);
 	return stall;
 }
 

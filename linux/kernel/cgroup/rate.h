@@ -28,6 +28,7 @@
  * @limit: how far @tat may run ahead of now and still conform
  *	   (@burst events, in the units of @tat)
  * @max_debt: how far beyond @limit a bus-lock charge may push @tat
+ * @max_ahead: @limit + @max_debt; a @tat further ahead is stale
  * @rcu: frees a replaced bucket
  *
  * An event costs NSEC_PER_SEC units and time advances @rate units per
@@ -41,6 +42,7 @@ struct rate_bucket {
 	u64 burst;
 	u64 limit;
 	u64 max_debt;
+	u64 max_ahead;
 	struct rcu_head rcu;
 };
 

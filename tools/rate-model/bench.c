@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Benchmark of kernel/cgroup/rate.c, compiled unchanged against
+ * kernel_shim.h, beside the base tree's lib/ratelimit.c (the mechanism of
+ * the per-VM seed patch), compiled from the unpacked base the same way.
+ *
+ *   bench                 the timing table (ns per charge)
+ *   bench one WHAT DEPTH LIMITED N
+ *                         N charges of one kind, for callgrind:
+ *                         WHAT is snp, buslock or ratelimit
+ *
+ * Timings are wall-clock on this host and vary with it; callgrind.sh
+ * turns "one" runs into instruction counts, which do not.
+ */
+#include "kernel_shim.h"
+#include "rate.h"
+#include <unistd.h>
+
+#define MAX_DEPTH	8
+
+static struct rate_cg *chain[MAX_DEPTH + 1];
+
+static void set_limit(struct rate_cg *rcg, const char *setting)
+{
+	struct kernfs_open_file of = { .css = &rcg->css };
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%s", setting);
+	if (rate_cg_limit_write(&of, buf, strlen(buf), 0) < 0)
+		abort();
+}
+
+/* chain[0] is the root; chain[depth] the charged cgroup. */
+static struct rate_cg *build_chain(int depth, bool limited)
+{
+	int i;
+
+	for (i = 0; i <= depth; i++) {
+		struct cgroup_subsys_state *parent = i ? &chain[i - 1]->css : NULL;
+
+		chain[i] = css_rate_cg(rate_cg_css_alloc(parent));
+		chain[i]->css.parent = parent;
+		memset(chain[i]->stat, 0, SHIM_NR_CPUS * SHIM_PCPU_STRIDE);
+		if (i && limited)
+			set_limit(chain[i], "1000000 1000000");
+	}
+	return chain[depth];
+}
+
+static void free_chain(int depth)
+{
+	int i;
+
+	for (i = depth; i >= 0; i--)
+		rate_cg_css_free(&chain[i]->css);
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/*
+ * One charge per microsecond of fake time: at 10^6/s every limited level
+ * admits each one, so this times the admitting path.
+ */
+static u64 run(const char *what, struct rate_cg *leaf, long n)
+{
+	struct ratelimit_state rs = { .interval = 1, .burst = 1000000000 };
+	u64 sum = 0;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		shim_now += 1000;
+		if (!strcmp(what, "snp"))
+			sum += rate_cg_try_charge(leaf);
+		else if (!strcmp(what, "buslock"))
+			sum += rate_cg_charge_debt(leaf);
+		else
+			sum += ___ratelimit(&rs, "bench");
+	}
+	return sum;
+}
+
+static double time_per_op(const char *what, int depth, bool limited)
+{
+	struct rate_cg *leaf = build_chain(depth, limited);
+	long n = 2000000;
+	double t0, t;
+
+	run(what, leaf, n / 10);	/* warm up */
+	t0 = now_ns();
+	run(what, leaf, n);
+	t = (now_ns() - t0) / n;
+	free_chain(depth);
+	return t;
+}
+
+struct thread_arg {
+	int cpu;
+	struct rate_cg *leaf;
+	struct ratelimit_state *rs;
+	long n;
+	double ns;
+	long admitted;
+};
+
+static void *thread_fn(void *p)
+{
+	struct thread_arg *a = p;
+	double t0;
+	long i;
+
+	shim_cpu = a->cpu;
+	t0 = now_ns();
+	for (i = 0; i < a->n; i++)
+		a->admitted += a->rs ? ___ratelimit(a->rs, "bench") :
+				       rate_cg_try_charge(a->leaf);
+	a->ns = (now_ns() - t0) / a->n;
+	return NULL;
+}
+
+/*
+ * Threads, each with its own child cgroup, charging one limited parent
+ * on the real clock: the parent's bucket is the one shared cache line.
+ */
+static void threads_table(int nthreads_max)
+{
+	struct ratelimit_state rs = { .interval = 1, .burst = 1000000000 };
+	int nt, i;
+
+	printf("\nthreads charging one shared limited parent (real clock), ns per charge:\n");
+	printf("%8s %14s %14s %16s\n", "threads", "snp try", "___ratelimit", "snp admitted/s");
+	shim_real_clock = true;
+	for (nt = 1; nt <= nthreads_max; nt++) {
+		struct rate_cg *root = css_rate_cg(rate_cg_css_alloc(NULL));
+		struct rate_cg *parent = css_rate_cg(rate_cg_css_alloc(&root->css));
+		struct thread_arg args[SHIM_NR_CPUS];
+		pthread_t tid[SHIM_NR_CPUS];
+		double snp = 0, rl = 0, t0, secs;
+		long admitted = 0;
+
+		parent->css.parent = &root->css;
+		set_limit(parent, "1000000 1000");
+		t0 = now_ns();
+		for (i = 0; i < nt; i++) {
+			struct rate_cg *child = css_rate_cg(rate_cg_css_alloc(&parent->css));
+
+			child->css.parent = &parent->css;
+			args[i] = (struct thread_arg){ .cpu = i, .leaf = child, .n = 1000000 };
+			pthread_create(&tid[i], NULL, thread_fn, &args[i]);
+		}
+		for (i = 0; i < nt; i++) {
+			pthread_join(tid[i], NULL);
+			snp += args[i].ns / nt;
+			admitted += args[i].admitted;
+			rate_cg_css_free(&args[i].leaf->css);
+		}
+		secs = (now_ns() - t0) / 1e9;
+		for (i = 0; i < nt; i++) {
+			args[i] = (struct thread_arg){ .cpu = i, .rs = &rs, .n = 1000000 };
+			pthread_create(&tid[i], NULL, thread_fn, &args[i]);
+		}
+		for (i = 0; i < nt; i++) {
+			pthread_join(tid[i], NULL);
+			rl += args[i].ns / nt;
+		}
+		printf("%8d %14.1f %14.1f %16.0f\n", nt, snp, rl, admitted / secs);
+		rate_cg_css_free(&parent->css);
+		rate_cg_css_free(&root->css);
+	}
+	shim_real_clock = false;
+}
+
+int main(int argc, char **argv)
+{
+	int depth, nproc = sysconf(_SC_NPROCESSORS_ONLN);
+
+	shim_now = 1000 * NSEC_PER_SEC;
+	if (argc == 6 && !strcmp(argv[1], "one")) {
+		depth = atoi(argv[3]);
+		run(argv[2], build_chain(depth, atoi(argv[4])), atol(argv[5]));
+		return 0;
+	}
+
+	printf("ns per charge, one thread, fake clock (every charge admitted):\n");
+	printf("%6s %14s %14s %16s\n", "depth", "snp, no limit", "snp, limited",
+	       "buslock, limited");
+	for (depth = 1; depth <= MAX_DEPTH; depth++)
+		printf("%6d %14.1f %14.1f %16.1f\n", depth,
+		       time_per_op("snp", depth, false),
+		       time_per_op("snp", depth, true),
+		       time_per_op("buslock", depth, true));
+	printf("___ratelimit (base lib/ratelimit.c), one state: %.1f ns\n",
+	       time_per_op("ratelimit", 1, false));
+	threads_table(min(nproc, SHIM_NR_CPUS));
+	return 0;
+}

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target for kernel/cgroup/rate.c, compiled unchanged against
+ * kernel_shim.h. The input's first line is written to a limit file (the
+ * real parser and setting path); a result of 0 must read back as a
+ * canonical setting that parses to the same values. The rest drives a
+ * two-level hierarchy: try-charges, debt charges, new settings and clock
+ * steps. After a debt charge, which charges every level at the current
+ * time, each bucket's TAT lies ahead of now by at most its limit plus the
+ * debt bound, and no stall exceeds RATE_CG_MAX_STALL_NS. Any sanitizer
+ * report is a failure too.
+ */
+#include "kernel_shim.h"
+#include "rate.h"
+
+static struct rate_cg *new_cg(struct rate_cg *parent)
+{
+	struct rate_cg *rcg = css_rate_cg(rate_cg_css_alloc(parent ? &parent->css : NULL));
+
+	rcg->css.parent = parent ? &parent->css : NULL;
+	return rcg;
+}
+
+static void check_bucket(struct rate_cg *rcg)
+{
+	struct rate_bucket *b = rcg->bucket;
+	s64 ahead;
+
+	if (!b || !b->rate)
+		return;
+	ahead = (s64)((u64)atomic64_read(&b->tat) - shim_now * b->rate);
+	if (ahead <= 0 || ahead > (s64)(b->limit + b->max_debt))
+		__builtin_trap();
+}
+
+static int write_limit(struct rate_cg *rcg, const char *in, size_t len)
+{
+	struct kernfs_open_file of = { .css = &rcg->css };
+	char buf[64];
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, in, len);
+	buf[len] = '\0';
+	return rate_cg_limit_write(&of, buf, len, 0);
+}
+
+/* A successful write reads back canonical and parses to the same. */
+static void check_round_trip(struct rate_cg *rcg)
+{
+	struct seq_file sf = { .css = &rcg->css };
+	struct rate_bucket *b = rcg->bucket;
+	u64 rate, burst;
+
+	rate_cg_limit_show(&sf, NULL);
+	if (rate_cg_parse(sf.buf, &rate, &burst))
+		__builtin_trap();
+	if (b ? rate != b->rate || burst != b->burst : rate != U64_MAX)
+		__builtin_trap();
+	if (b && (b->rate > RATE_CG_MAX_RATE || !b->burst ||
+		  b->burst > RATE_CG_MAX_BURST))
+		__builtin_trap();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rate_cg *root = new_cg(NULL), *parent = new_cg(root);
+	struct rate_cg *child = new_cg(parent);
+	const uint8_t *nl = memchr(data, '\n', size);
+	size_t first = nl ? (size_t)(nl - data) + 1 : size, i;
+	ssize_t ret;
+
+	shim_now = 1000 * NSEC_PER_SEC;
+	ret = write_limit(child, (const char *)data, first);
+	if (ret >= 0)
+		check_round_trip(child);
+	else if (ret != -EINVAL && ret != -ERANGE)
+		__builtin_trap();
+
+	for (i = first; i + 3 <= size; i += 3) {
+		struct rate_cg *who = data[i + 1] & 1 ? parent : child;
+		char buf[32];
+		u64 stall;
+
+		switch (data[i] % 5) {
+		case 0:
+			rate_cg_try_charge(child);
+			break;
+		case 1:
+			stall = rate_cg_charge_debt(child);
+			if (stall > RATE_CG_MAX_STALL_NS)
+				__builtin_trap();
+			check_bucket(child);
+			check_bucket(parent);
+			break;
+		case 2:
+			snprintf(buf, sizeof(buf), "%u %u", data[i + 2] * 3900u,
+				 1 + data[i + 1] / 2);
+			if (write_limit(who, buf, strlen(buf)) < 0)
+				__builtin_trap();
+			break;
+		case 3:
+			write_limit(who, "max", 3);
+			break;
+		default:
+			shim_now += (u64)data[i + 1] << (data[i + 2] % 40);
+			break;
+		}
+	}
+	rate_cg_css_free(&child->css);
+	rate_cg_css_free(&parent->css);
+	rate_cg_css_free(&root->css);
+	return 0;
+}
