@@ -6,6 +6,8 @@ BUILD=${BUILD:-$TOP/build}
 LINUX_TARBALL=${LINUX_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 SERIES=$TOP/patches/series
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/snp-cgroup-ccache}
+# Paths under the checkout hash relative, so any clone shares the cache.
+export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
 export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
 export KBUILD_BUILD_USER=build KBUILD_BUILD_HOST=snp-cgroup
 
