@@ -6,6 +6,7 @@
 #   make vm-run CMD='...'   run a command in the booted test kernel
 #   make bench     ns and instructions per charge (userspace model)
 #   make fuzz      a long libFuzzer run of the model
+#   make sim       the seed experiment, simulated with the real core
 #
 # Everything built goes to build/ (ignored); ccache keeps its cache in
 # $(HOME)/.cache/snp-cgroup-ccache.
@@ -23,7 +24,7 @@ BASE_CONFIGS := configs/base.config configs/debug.config
 CMD ?= true
 
 .PHONY: all deps tree kernel base-kernel selftests vm-run vm-run-base demo \
-	check series bench fuzz clean
+	check series bench fuzz sim clean
 
 all: kernel
 
@@ -61,6 +62,9 @@ bench: deps
 
 fuzz: deps
 	@$(MAKE) -s -C tools/rate-model fuzz
+
+sim: deps
+	@$(MAKE) -s -C tools/rate-model sim
 
 series: deps
 	@scripts/make-series.sh $(BUILD)/series

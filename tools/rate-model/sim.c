@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The seed experiment, simulated with the real core (kernel/cgroup/rate.c
+ * through kernel_shim.h) on a virtual clock.
+ *
+ * The AMD-SP is one FIFO server: every SEV command waits for the ones
+ * before it (the global sev_cmd_mutex). A victim VM launches again and
+ * again: LAUNCH_START, LAUNCH_UPDATE_COMMANDS x LAUNCH_UPDATE, then
+ * LAUNCH_FINISH, each issued when the previous one completes. N
+ * antagonist VMs send guest requests in a tight loop: the next as soon as
+ * the previous completes. A polite VM sends one guest request a minute.
+ * Every guest runs the Linux guest driver: a BUSY reply makes it retry
+ * after 2 s, and 60 s of BUSY wipes its VMPCK.
+ *
+ * Policies: (a) no limit; (b) the seed's per-VM limit of 1/s; (c) the same
+ * per-VM limits under a parent limit sized to the device; (d) as (c), but
+ * the antagonists run a modified driver that retries BUSY after 10 ms.
+ *
+ * The victim launches back to back, so the AMD-SP is always busy; "PSP
+ * req" is the share of its time that went to guest requests.
+ *
+ * Output: a table on stdout and, with -o FILE, the data for the plot.
+ */
+#include "kernel_shim.h"
+#include "rate.h"
+
+/* Command costs on the AMD-SP, in ns, and their sources. */
+/* Attestation report: published figure, ~8 ms per request. */
+#define COST_GUEST_REQ		(8 * NSEC_PER_MSEC)
+/* Assumptions: launch commands are not published; 1 ms per update. */
+#define COST_LAUNCH_START	(2 * NSEC_PER_MSEC)
+#define COST_LAUNCH_UPDATE	(1 * NSEC_PER_MSEC)
+#define COST_LAUNCH_FINISH	(2 * NSEC_PER_MSEC)
+#define LAUNCH_UPDATE_COMMANDS	48	/* "dozens": assumption */
+/* Linux guest driver (drivers/virt/coco/sev-guest): */
+#define GUEST_RETRY_NS		(2 * NSEC_PER_SEC)	/* SNP_REQ_RETRY_DELAY */
+#define GUEST_GIVE_UP_NS	(60 * NSEC_PER_SEC)	/* SNP_REQ_MAX_RETRY_DURATION */
+#define POLITE_PERIOD_NS	(60 * NSEC_PER_SEC)
+#define AGGRESSIVE_RETRY_NS	(10 * NSEC_PER_MSEC)
+/* The device's guest-request capacity is 125/s; leave a fifth to launches. */
+#define PARENT_LIMIT		"100 100"
+#define PER_VM_LIMIT		"1 1"
+#define SIM_NS			(1200 * NSEC_PER_SEC)
+
+enum kind { ANTAGONIST, POLITE, VICTIM };
+enum ev { EV_ISSUE, EV_DONE };
+
+struct vm {
+	enum kind kind;
+	struct rate_cg *cg;
+	u64 first_try;		/* polite: when the current request started */
+	int launch_step;	/* victim: commands done in this launch */
+	u64 launch_start;
+};
+
+struct event {
+	u64 t;
+	enum ev ev;
+	int vm;
+};
+
+/* A binary heap of events ordered by time. */
+static struct event *heap;
+static int heap_n, heap_cap;
+
+static void push(u64 t, enum ev ev, int vm)
+{
+	int i = heap_n++;
+
+	if (heap_n > heap_cap) {
+		heap_cap = heap_cap ? 2 * heap_cap : 1024;
+		heap = realloc(heap, heap_cap * sizeof(*heap));
+	}
+	while (i && heap[(i - 1) / 2].t > t) {
+		heap[i] = heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	heap[i] = (struct event){ t, ev, vm };
+}
+
+static struct event pop(void)
+{
+	struct event top = heap[0], last = heap[--heap_n];
+	int i = 0, c;
+
+	while ((c = 2 * i + 1) < heap_n) {
+		if (c + 1 < heap_n && heap[c + 1].t < heap[c].t)
+			c++;
+		if (last.t <= heap[c].t)
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	heap[i] = last;
+	return top;
+}
+
+/* The AMD-SP: a FIFO server; returns the completion time of a command. */
+static u64 psp_free_at, psp_busy, psp_guest;
+
+static u64 psp_submit(u64 now, u64 cost)
+{
+	u64 start = max(now, psp_free_at);
+
+	psp_free_at = start + cost;
+	psp_busy += cost;
+	return psp_free_at;
+}
+
+static void set_limit(struct rate_cg *rcg, const char *setting)
+{
+	struct kernfs_open_file of = { .css = &rcg->css };
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%s", setting);
+	if (rate_cg_limit_write(&of, buf, strlen(buf), 0) < 0)
+		abort();
+}
+
+static struct rate_cg *new_cg(struct rate_cg *parent)
+{
+	struct rate_cg *rcg = css_rate_cg(rate_cg_css_alloc(parent ? &parent->css : NULL));
+
+	rcg->css.parent = parent ? &parent->css : NULL;
+	return rcg;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct result {
+	double launch_mean_ms, launch_p99_ms, psp_util;
+	double polite_wait_mean_s, polite_wait_max_s;
+	int polite_requests, polite_wipes, launches;
+};
+
+static u64 launch_cost(int step)
+{
+	if (step == 0)
+		return COST_LAUNCH_START;
+	return step <= LAUNCH_UPDATE_COMMANDS ? COST_LAUNCH_UPDATE : COST_LAUNCH_FINISH;
+}
+
+static struct result simulate(int n, char policy)
+{
+	struct rate_cg *root = new_cg(NULL), *parent = new_cg(root);
+	int nvms = n + 2, i, launches = 0, polite_done = 0, wipes = 0;
+	struct vm *vms = calloc(nvms, sizeof(*vms));
+	u64 *launch_ns = calloc(SIM_NS / NSEC_PER_MSEC, sizeof(u64));
+	double polite_wait = 0, polite_max = 0;
+	struct result r = { 0 };
+
+	heap_n = 0;
+	psp_free_at = psp_busy = psp_guest = 0;
+	shim_now = NSEC_PER_SEC;
+	if (policy == 'c' || policy == 'd')
+		set_limit(parent, PARENT_LIMIT);
+	for (i = 0; i < nvms; i++) {
+		vms[i].kind = i == 0 ? VICTIM : i == 1 ? POLITE : ANTAGONIST;
+		vms[i].cg = new_cg(parent);
+		if (policy != 'a' && vms[i].kind != VICTIM)
+			set_limit(vms[i].cg, PER_VM_LIMIT);
+		/* Antagonists start spread over the first second. */
+		push(shim_now + (vms[i].kind == ANTAGONIST ? (u64)i * NSEC_PER_SEC / nvms : 0),
+		     EV_ISSUE, i);
+	}
+
+	while (heap_n) {
+		struct event e = pop();
+		struct vm *vm = &vms[e.vm];
+
+		if (e.t >= SIM_NS + NSEC_PER_SEC)
+			break;
+		shim_now = e.t;
+		if (vm->kind == VICTIM) {
+			if (e.ev == EV_ISSUE) {
+				vm->launch_step = 0;
+				vm->launch_start = e.t;
+			} else if (++vm->launch_step > LAUNCH_UPDATE_COMMANDS + 1) {
+				launch_ns[launches++] = e.t - vm->launch_start;
+				vm->launch_step = 0;
+				vm->launch_start = e.t;
+			}
+			push(psp_submit(e.t, launch_cost(vm->launch_step)), EV_DONE, e.vm);
+			continue;
+		}
+		if (e.ev == EV_DONE) {
+			if (vm->kind == POLITE) {
+				double w = (e.t - vm->first_try) / 1e9;
+
+				polite_wait += w;
+				polite_max = max(polite_max, w);
+				polite_done++;
+				push(vm->first_try + POLITE_PERIOD_NS, EV_ISSUE, e.vm);
+				vm->first_try = 0;
+			} else {
+				push(e.t, EV_ISSUE, e.vm);	/* tight loop */
+			}
+			continue;
+		}
+		/* EV_ISSUE: a guest request reaches KVM and is charged. */
+		if (vm->kind == POLITE && !vm->first_try)
+			vm->first_try = e.t;
+		if (rate_cg_try_charge(vm->cg)) {
+			psp_guest += COST_GUEST_REQ;
+			push(psp_submit(e.t, COST_GUEST_REQ), EV_DONE, e.vm);
+			continue;
+		}
+		/* BUSY: the Linux guest driver retries in 2 s, or gives up. */
+		if (vm->kind == POLITE && e.t + GUEST_RETRY_NS - vm->first_try > GUEST_GIVE_UP_NS) {
+			wipes++;
+			push(vm->first_try + POLITE_PERIOD_NS, EV_ISSUE, e.vm);
+			vm->first_try = 0;
+			continue;
+		}
+		push(e.t + (policy == 'd' && vm->kind == ANTAGONIST ?
+			    AGGRESSIVE_RETRY_NS : GUEST_RETRY_NS), EV_ISSUE, e.vm);
+	}
+
+	qsort(launch_ns, launches, sizeof(u64), cmp_u64);
+	for (i = 0; i < launches; i++)
+		r.launch_mean_ms += launch_ns[i] / 1e6 / launches;
+	r.launch_p99_ms = launches ? launch_ns[launches * 99 / 100] / 1e6 : 0;
+	r.launches = launches;
+	r.psp_util = psp_busy ? (double)psp_guest / psp_busy : 0;
+	r.polite_requests = polite_done + wipes;
+	r.polite_wipes = wipes;
+	r.polite_wait_mean_s = polite_done ? polite_wait / polite_done : 0;
+	r.polite_wait_max_s = polite_max;
+
+	for (i = 0; i < nvms; i++)
+		rate_cg_css_free(&vms[i].cg->css);
+	rate_cg_css_free(&parent->css);
+	rate_cg_css_free(&root->css);
+	free(vms);
+	free(launch_ns);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const int ns[] = { 0, 4, 16, 64, 256, 1024 };
+	static const char policies[] = { 'a', 'b', 'c', 'd' };
+	static const char *const names[] = {
+		"(a) no limit", "(b) per-VM 1/s (seed)", "(c) per-VM 1/s + parent 100/s",
+		"(d) as (c), antagonists retry BUSY after 10 ms",
+	};
+	FILE *data = NULL;
+	int p, i;
+
+	if (argc == 3 && !strcmp(argv[1], "-o"))
+		data = fopen(argv[2], "w");
+	printf("Simulated %llu s; AMD-SP costs: guest request %llu ms, launch = start %llu ms + %d x update %llu ms + finish %llu ms\n",
+	       (unsigned long long)(SIM_NS / NSEC_PER_SEC),
+	       (unsigned long long)(COST_GUEST_REQ / NSEC_PER_MSEC),
+	       (unsigned long long)(COST_LAUNCH_START / NSEC_PER_MSEC),
+	       LAUNCH_UPDATE_COMMANDS,
+	       (unsigned long long)(COST_LAUNCH_UPDATE / NSEC_PER_MSEC),
+	       (unsigned long long)(COST_LAUNCH_FINISH / NSEC_PER_MSEC));
+	for (p = 0; p < 4; p++) {
+		printf("\n%s\n%6s %12s %12s %8s %10s %12s %12s %8s\n", names[p], "N",
+		       "launch mean", "launch p99", "PSP req", "launches",
+		       "polite wait", "polite max", "wipes");
+		for (i = 0; i < 6; i++) {
+			struct result r = simulate(ns[i], policies[p]);
+
+			printf("%6d %10.1fms %10.1fms %7.0f%% %10d %11.2fs %11.2fs %4d/%d\n",
+			       ns[i], r.launch_mean_ms, r.launch_p99_ms, 100 * r.psp_util,
+			       r.launches, r.polite_wait_mean_s, r.polite_wait_max_s,
+			       r.polite_wipes, r.polite_requests);
+			if (data)
+				fprintf(data, "%c %d %f %f %f %f %d %f\n", policies[p], ns[i],
+					r.launch_mean_ms, r.launch_p99_ms, r.psp_util,
+					r.polite_wait_mean_s, r.polite_wipes,
+					r.polite_wait_max_s);
+		}
+	}
+	if (data)
+		fclose(data);
+	return 0;
+}
