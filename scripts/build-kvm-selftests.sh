@@ -15,7 +15,9 @@ if [ ! -f "$hdr/include/linux/kvm.h" ] ||
 fi
 tests=$(sed -e 's/#.*//' -e '/^\s*$/d' "$TOP/tests/kvm-selftests.list")
 # shellcheck disable=SC2086
-make -s -C "$tree/tools/testing/selftests/kvm" KHDR_INCLUDES="-isystem $hdr/include" \
+# OUTPUT explicitly: lib.mk only defaults it at MAKELEVEL 0.
+make -s -C "$tree/tools/testing/selftests/kvm" OUTPUT="$tree/tools/testing/selftests/kvm" \
+	KHDR_INCLUDES="-isystem $hdr/include" \
 	CC="ccache gcc" -j"$(nproc)" 2>&1 | grep -v 'warning:' || true
 for t in $tests; do
 	[ -x "$tree/tools/testing/selftests/kvm/$t" ] || die "KVM selftest $t did not build"

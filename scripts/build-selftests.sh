@@ -13,7 +13,9 @@ if [ ! -f "$hdr/include/linux/cgroupstats.h" ] ||
 	make -s -C "$tree" O="$BUILD/obj-headers-$(basename "$tree")" headers_install \
 		INSTALL_HDR_PATH="$hdr" >/dev/null
 fi
-make -s -C "$tree/tools/testing/selftests/cgroup" \
+# OUTPUT explicitly: lib.mk only defaults it at MAKELEVEL 0, and this
+# script runs under make.
+make -s -C "$tree/tools/testing/selftests/cgroup" OUTPUT="$tree/tools/testing/selftests/cgroup" \
 	KHDR_INCLUDES="-isystem $hdr/include" CC="ccache gcc" -j"$(nproc)" 2>&1 |
 	grep -v 'warning: ' | grep -v '^\s' || true
 test -x "$tree/tools/testing/selftests/cgroup/test_core" ||
