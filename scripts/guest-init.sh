@@ -10,27 +10,36 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
-for d in /tmp /run /var/tmp /var/lib/cgconfig /root /var/log /home; do
+mount -t tmpfs tmpfs /run
+mkdir -p /run/vmrun /run/top
+mount -t 9p -o trans=virtio,version=9p2000.L vmrun /run/vmrun
+# The checkout may live under a directory that gets a tmpfs below (a CI
+# clone in /tmp, say): keep it reachable at its own path.
+top=$(cat /run/vmrun/top)
+mount --bind "$top" /run/top
+for d in /tmp /var/tmp /var/lib/cgconfig /root /var/log /home; do
 	[ -d "$d" ] && mount -t tmpfs tmpfs "$d"
 done
+if [ ! -d "$top/scripts" ]; then
+	mkdir -p "$top"
+	mount --move /run/top "$top"
+fi
 mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 mount -t debugfs debugfs /sys/kernel/debug
-mkdir -p /tmp/vmrun
-mount -t 9p -o trans=virtio,version=9p2000.L vmrun /tmp/vmrun
 ln -sf /proc/self/fd /dev/fd
 hostname guest
 export HOME=/root TERM=dumb TMPDIR=/tmp
 echo "guest-init: userspace up at $(cut -d' ' -f1 /proc/uptime)s"
 
-cd "$(cat /tmp/vmrun/cwd)" || cd /
-bash /tmp/vmrun/cmd
-echo $? > /tmp/vmrun/status.tmp
-cat /dev/kmsg > /tmp/vmrun/dmesg.tmp 2>/dev/null &
+cd "$(cat /run/vmrun/cwd)" || cd /
+bash /run/vmrun/cmd
+echo $? > /run/vmrun/status.tmp
+cat /dev/kmsg > /run/vmrun/dmesg.tmp 2>/dev/null &
 sleep 1
 kill $! 2>/dev/null
-mv /tmp/vmrun/dmesg.tmp /tmp/vmrun/dmesg
-mv /tmp/vmrun/status.tmp /tmp/vmrun/status
+mv /run/vmrun/dmesg.tmp /run/vmrun/dmesg
+mv /run/vmrun/status.tmp /run/vmrun/status
 sync
-umount /tmp/vmrun
+umount /run/vmrun
 echo o > /proc/sysrq-trigger
 sleep 10

@@ -23,6 +23,7 @@ run=$(mktemp -d "${TMPDIR:-/tmp}/vmrun.XXXXXX")
 trap 'rm -rf "$run"' EXIT
 printf '%s\n' "$*" > "$run/cmd"
 pwd > "$run/cwd"
+echo "$TOP" > "$run/top"
 chmod -R a+rwX "$run"
 
 # KVM only where it really works: on these hosts QEMU aborts with it.
