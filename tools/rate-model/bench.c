@@ -22,11 +22,7 @@ static struct rate_cg *chain[MAX_DEPTH + 1];
 
 static void set_limit(struct rate_cg *rcg, const char *setting)
 {
-	struct kernfs_open_file of = { .css = &rcg->css };
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%s", setting);
-	if (rate_cg_limit_write(&of, buf, strlen(buf), 0) < 0)
+	if (model_write_limit(rcg, setting) < 0)
 		abort();
 }
 
@@ -36,11 +32,7 @@ static struct rate_cg *build_chain(int depth, bool limited)
 	int i;
 
 	for (i = 0; i <= depth; i++) {
-		struct cgroup_subsys_state *parent = i ? &chain[i - 1]->css : NULL;
-
-		chain[i] = css_rate_cg(rate_cg_css_alloc(parent));
-		chain[i]->css.parent = parent;
-		memset(chain[i]->stat, 0, SHIM_NR_CPUS * SHIM_PCPU_STRIDE);
+		chain[i] = model_new_cg(i ? chain[i - 1] : NULL);
 		if (i && limited)
 			set_limit(chain[i], "1000000 1000000");
 	}
@@ -136,20 +128,18 @@ static void threads_table(int nthreads_max)
 	printf("%8s %14s %14s %16s\n", "threads", "snp try", "___ratelimit", "snp admitted/s");
 	shim_real_clock = true;
 	for (nt = 1; nt <= nthreads_max; nt++) {
-		struct rate_cg *root = css_rate_cg(rate_cg_css_alloc(NULL));
-		struct rate_cg *parent = css_rate_cg(rate_cg_css_alloc(&root->css));
+		struct rate_cg *root = model_new_cg(NULL);
+		struct rate_cg *parent = model_new_cg(root);
 		struct thread_arg args[SHIM_NR_CPUS];
 		pthread_t tid[SHIM_NR_CPUS];
 		double snp = 0, rl = 0, t0, secs;
 		long admitted = 0;
 
-		parent->css.parent = &root->css;
 		set_limit(parent, "1000000 1000");
 		t0 = now_ns();
 		for (i = 0; i < nt; i++) {
-			struct rate_cg *child = css_rate_cg(rate_cg_css_alloc(&parent->css));
+			struct rate_cg *child = model_new_cg(parent);
 
-			child->css.parent = &parent->css;
 			args[i] = (struct thread_arg){ .cpu = i, .leaf = child, .n = 1000000 };
 			pthread_create(&tid[i], NULL, thread_fn, &args[i]);
 		}

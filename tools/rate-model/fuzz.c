@@ -13,14 +13,6 @@
 #include "kernel_shim.h"
 #include "rate.h"
 
-static struct rate_cg *new_cg(struct rate_cg *parent)
-{
-	struct rate_cg *rcg = css_rate_cg(rate_cg_css_alloc(parent ? &parent->css : NULL));
-
-	rcg->css.parent = parent ? &parent->css : NULL;
-	return rcg;
-}
-
 static void check_bucket(struct rate_cg *rcg)
 {
 	struct rate_bucket *b = rcg->bucket;
@@ -64,8 +56,8 @@ static void check_round_trip(struct rate_cg *rcg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct rate_cg *root = new_cg(NULL), *parent = new_cg(root);
-	struct rate_cg *child = new_cg(parent);
+	struct rate_cg *root = model_new_cg(NULL), *parent = model_new_cg(root);
+	struct rate_cg *child = model_new_cg(parent);
 	const uint8_t *nl = memchr(data, '\n', size);
 	size_t first = nl ? (size_t)(nl - data) + 1 : size, i;
 	ssize_t ret;

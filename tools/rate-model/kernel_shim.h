@@ -215,4 +215,9 @@ struct ratelimit_state {
 };
 int ___ratelimit(struct ratelimit_state *rs, const char *func);
 
+/* Helpers of the model's programs (shim.c). */
+struct rate_cg;
+struct rate_cg *model_new_cg(struct rate_cg *parent);
+ssize_t model_write_limit(struct rate_cg *rcg, const char *setting);
+
 #endif /* KERNEL_SHIM_H */

@@ -68,18 +68,16 @@ static u64 seed;
 
 static void set_limit(struct node *nd, u64 rate, u64 burst)
 {
-	struct kernfs_open_file of = { .css = &nd->rcg->css };
 	char buf[64];
-	ssize_t ret, len;
+	ssize_t ret;
 
 	if (rate == U64_MAX)
 		snprintf(buf, sizeof(buf), "max\n");
 	else
 		snprintf(buf, sizeof(buf), "%llu %llu\n", (unsigned long long)rate,
 			 (unsigned long long)burst);
-	len = strlen(buf);
-	ret = rate_cg_limit_write(&of, buf, len, 0);
-	if (ret != len)
+	ret = model_write_limit(nd->rcg, buf);
+	if (ret != (ssize_t)strlen(buf))
 		FAIL("write of %llu %llu returned %zd", (unsigned long long)rate,
 		     (unsigned long long)burst, ret);
 	nd->rate = rate;
@@ -92,15 +90,9 @@ static void build(struct node *nodes, int count, bool chain)
 	int i;
 
 	for (i = 0; i < count; i++) {
-		struct cgroup_subsys_state *parent_css = NULL;
-
 		nodes[i].parent = i == 0 ? -1 : chain ? i - 1 : (int)rnd_in(0, i - 1);
-		if (nodes[i].parent >= 0)
-			parent_css = &nodes[nodes[i].parent].rcg->css;
-		nodes[i].rcg = css_rate_cg(rate_cg_css_alloc(parent_css));
-		nodes[i].rcg->css.parent = parent_css;
-		memset(per_cpu_ptr(nodes[i].rcg->stat, 0), 0,
-		       SHIM_NR_CPUS * SHIM_PCPU_STRIDE);
+		nodes[i].rcg = model_new_cg(nodes[i].parent >= 0 ?
+					    nodes[nodes[i].parent].rcg : NULL);
 		nodes[i].at = calloc(MAX_ADMIT, sizeof(u64));
 		nodes[i].n = 0;
 		nodes[i].rate = U64_MAX;

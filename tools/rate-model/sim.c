@@ -109,20 +109,8 @@ static u64 psp_submit(u64 now, u64 cost)
 
 static void set_limit(struct rate_cg *rcg, const char *setting)
 {
-	struct kernfs_open_file of = { .css = &rcg->css };
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%s", setting);
-	if (rate_cg_limit_write(&of, buf, strlen(buf), 0) < 0)
+	if (model_write_limit(rcg, setting) < 0)
 		abort();
-}
-
-static struct rate_cg *new_cg(struct rate_cg *parent)
-{
-	struct rate_cg *rcg = css_rate_cg(rate_cg_css_alloc(parent ? &parent->css : NULL));
-
-	rcg->css.parent = parent ? &parent->css : NULL;
-	return rcg;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -147,7 +135,7 @@ static u64 launch_cost(int step)
 
 static struct result simulate(int n, char policy)
 {
-	struct rate_cg *root = new_cg(NULL), *parent = new_cg(root);
+	struct rate_cg *root = model_new_cg(NULL), *parent = model_new_cg(root);
 	int nvms = n + 2, i, launches = 0, polite_done = 0, wipes = 0;
 	struct vm *vms = calloc(nvms, sizeof(*vms));
 	u64 *launch_ns = calloc(SIM_NS / NSEC_PER_MSEC, sizeof(u64));
@@ -161,7 +149,7 @@ static struct result simulate(int n, char policy)
 		set_limit(parent, PARENT_LIMIT);
 	for (i = 0; i < nvms; i++) {
 		vms[i].kind = i == 0 ? VICTIM : i == 1 ? POLITE : ANTAGONIST;
-		vms[i].cg = new_cg(parent);
+		vms[i].cg = model_new_cg(parent);
 		if (policy != 'a' && vms[i].kind != VICTIM)
 			set_limit(vms[i].cg, PER_VM_LIMIT);
 		/* Antagonists start spread over the first second. */
