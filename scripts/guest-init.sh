@@ -28,6 +28,8 @@ mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 mount -t debugfs debugfs /sys/kernel/debug
 ln -sf /proc/self/fd /dev/fd
 hostname guest
+# Loopback, for tests that talk TCP to themselves (test_memcg_sock).
+ip link set lo up
 export HOME=/root TERM=dumb TMPDIR=/tmp
 echo "guest-init: userspace up at $(cut -d' ' -f1 /proc/uptime)s"
 
