@@ -20,9 +20,9 @@
  * can push it comes from an idle period long enough to wrap (hours at
  * the maximum rate) and is treated as idle.
  *
- * Statistics are per-CPU at every level, so CPUs charging one parent do
- * not share a cache line for them; only the bucket of a limited level is
- * shared, which is the point of a shared limit.
+ * Statistics and event counts are per-CPU at every level, so CPUs
+ * charging one parent do not share a cache line for them; only the bucket
+ * of a limited level is shared, which is the point of a shared limit.
  */
 
 #include <linux/cgroup.h>
@@ -192,15 +192,19 @@ static void rate_cg_count_throttled(struct rate_cg *rcg, bool admitted,
 	}
 }
 
-/* Records a refusal or stall caused by the limit of @cause. */
+/*
+ * Records a refusal or stall caused by the limit of @cause. The counts are
+ * per CPU too: a flood of refusals from many CPUs under one parent must
+ * not make them fight over the parent's cache lines.
+ */
 static void rate_cg_throttled(struct rate_cg *cause)
 {
 	struct rate_cg *rcg;
 
-	atomic64_inc(&cause->events_local);
+	this_cpu_inc(cause->stat->events_local);
 	cgroup_file_notify(&cause->events_local_file);
 	for (rcg = cause; rcg; rcg = rate_cg_parent(rcg)) {
-		atomic64_inc(&rcg->events);
+		this_cpu_inc(rcg->stat->events);
 		cgroup_file_notify(&rcg->events_file);
 	}
 }
@@ -350,6 +354,8 @@ void rate_cg_stat_read(struct rate_cg *rcg, struct rate_cg_stat *sum)
 		sum->admitted += READ_ONCE(s->admitted);
 		sum->throttled += READ_ONCE(s->throttled);
 		sum->delay_ns += READ_ONCE(s->delay_ns);
+		sum->events += READ_ONCE(s->events);
+		sum->events_local += READ_ONCE(s->events_local);
 	}
 }
 
@@ -458,16 +464,18 @@ ssize_t rate_cg_limit_write(struct kernfs_open_file *of, char *buf,
 
 int rate_cg_events_show(struct seq_file *sf, void *v)
 {
-	struct rate_cg *rcg = css_rate_cg(seq_css(sf));
+	struct rate_cg_stat sum;
 
-	seq_printf(sf, "throttled %lld\n", atomic64_read(&rcg->events));
+	rate_cg_stat_read(css_rate_cg(seq_css(sf)), &sum);
+	seq_printf(sf, "throttled %llu\n", sum.events);
 	return 0;
 }
 
 int rate_cg_events_local_show(struct seq_file *sf, void *v)
 {
-	struct rate_cg *rcg = css_rate_cg(seq_css(sf));
+	struct rate_cg_stat sum;
 
-	seq_printf(sf, "throttled %lld\n", atomic64_read(&rcg->events_local));
+	rate_cg_stat_read(css_rate_cg(seq_css(sf)), &sum);
+	seq_printf(sf, "throttled %llu\n", sum.events_local);
 	return 0;
 }

@@ -46,11 +46,21 @@ struct rate_bucket {
 	struct rcu_head rcu;
 };
 
-/* Counts of events that originated in a cgroup or below. */
+/**
+ * struct rate_cg_stat - a cgroup's counts, kept per CPU and summed when read
+ * @admitted: events that originated in the cgroup or below and were charged
+ * @throttled: events that originated in the cgroup or below and were
+ *	       refused or stalled
+ * @delay_ns: stalls owed by events that originated in the cgroup or below
+ * @events: refusals or stalls caused by this cgroup's limit or a descendant's
+ * @events_local: refusals or stalls caused by this cgroup's limit
+ */
 struct rate_cg_stat {
 	u64 admitted;
 	u64 throttled;
 	u64 delay_ns;
+	u64 events;
+	u64 events_local;
 };
 
 /**
@@ -58,17 +68,13 @@ struct rate_cg_stat {
  * @css: the controller's css; first member, so file_offset works
  * @bucket: this cgroup's limit; NULL means "max"
  * @stat: per-CPU counts, summed when read
- * @events: refusals caused by this cgroup's limit or a descendant's
- * @events_local: refusals caused by this cgroup's limit
- * @events_file: notified when @events changes
- * @events_local_file: notified when @events_local changes
+ * @events_file: notified when the sum of @stat's events changes
+ * @events_local_file: notified when the sum of @stat's events_local changes
  */
 struct rate_cg {
 	struct cgroup_subsys_state css;
 	struct rate_bucket __rcu *bucket;
 	struct rate_cg_stat __percpu *stat;
-	atomic64_t events;
-	atomic64_t events_local;
 	struct cgroup_file events_file;
 	struct cgroup_file events_local_file;
 };
