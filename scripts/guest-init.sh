@@ -36,9 +36,10 @@ echo "guest-init: userspace up at $(cut -d' ' -f1 /proc/uptime)s"
 cd "$(cat /run/vmrun/cwd)" || cd /
 bash /run/vmrun/cmd
 echo $? > /run/vmrun/status.tmp
-cat /dev/kmsg > /run/vmrun/dmesg.tmp 2>/dev/null &
-sleep 1
-kill $! 2>/dev/null
+# The whole kernel log, ending with a marker: vm-run.sh refuses a log
+# without it, so a short or cut-off copy cannot hide a report.
+echo "guest-init: end of kernel log" > /dev/kmsg
+dmesg > /run/vmrun/dmesg.tmp 2>&1
 mv /run/vmrun/dmesg.tmp /run/vmrun/dmesg
 mv /run/vmrun/status.tmp /run/vmrun/status
 sync

@@ -35,7 +35,7 @@ timeout --foreground -k 10 "$timeout" \
 qemu-system-x86_64 -accel "$accel" -cpu max -smp "$cpus" -m "$mem" \
 	-nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$kernel" \
-	-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$TOP/scripts/guest-init.sh loglevel=4 panic=-1 oops=panic panic_on_warn=0 ${VM_APPEND:-}" \
+	-append "console=ttyS0 log_buf_len=16M root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$TOP/scripts/guest-init.sh loglevel=4 panic=-1 oops=panic panic_on_warn=0 ${VM_APPEND:-}" \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev local,id=run,path="$run",security_model=none \
@@ -49,6 +49,9 @@ if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	echo "vm-run: FAIL: timed out after ${timeout}s"
 	exit 124
 fi
+# The saved kernel log has every level, from boot to the end of the
+# command; without it (a crash), the console has what the guest printed.
+# The console is not searched otherwise: it carries the tests' own output.
 log=$run/dmesg
 [ -f "$log" ] || log=$run/console
 [ -n "${VM_DMESG:-}" ] && cp "$log" "$VM_DMESG"
@@ -61,6 +64,10 @@ fi
 if [ ! -f "$run/status" ]; then
 	echo "vm-run: FAIL: the guest did not finish the command"
 	exit 98
+fi
+if ! grep -q 'guest-init: end of kernel log' "$log"; then
+	echo "vm-run: FAIL: the guest's kernel log is incomplete"
+	exit 97
 fi
 rc=$(cat "$run/status")
 echo "vm-run: command exited $rc"
