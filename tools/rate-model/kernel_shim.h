@@ -125,8 +125,16 @@ static inline int schedule_hrtimeout(ktime_t *end, int mode)
 #define SHIM_NR_CPUS		64
 #define SHIM_PCPU_STRIDE	128
 extern __thread int shim_cpu;
-#define alloc_percpu(type) \
-	((type *)aligned_alloc(64, SHIM_NR_CPUS * SHIM_PCPU_STRIDE))
+/* Zeroed, as the kernel's alloc_percpu() memory is. */
+static inline void *shim_alloc_percpu(void)
+{
+	void *p = aligned_alloc(64, SHIM_NR_CPUS * SHIM_PCPU_STRIDE);
+
+	if (p)
+		memset(p, 0, SHIM_NR_CPUS * SHIM_PCPU_STRIDE);
+	return p;
+}
+#define alloc_percpu(type)	((type *)shim_alloc_percpu())
 #define free_percpu(p)		free(p)
 #define per_cpu_ptr(p, cpu) \
 	((typeof(p))((char *)(p) + (cpu) * SHIM_PCPU_STRIDE))

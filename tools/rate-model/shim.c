@@ -17,7 +17,6 @@ struct rate_cg *model_new_cg(struct rate_cg *parent)
 	struct rate_cg *rcg = css_rate_cg(rate_cg_css_alloc(pcss));
 
 	rcg->css.parent = pcss;
-	memset(rcg->stat, 0, SHIM_NR_CPUS * SHIM_PCPU_STRIDE);
 	return rcg;
 }
 
