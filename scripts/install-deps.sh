@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(linux-source-6.12 build-essential bc bison flex libelf-dev libssl-dev
       ccache cpio xz-utils kmod qemu-system-x86 bats cgroup-tools sparse
       python3 git rsync libcap-dev clang libclang-rt-14-dev valgrind
-      gnuplot-nox)
+      gnuplot-nox iproute2)
 
 missing=()
 for p in "${pkgs[@]}"; do
