@@ -44,7 +44,7 @@ static void free_chain(int depth)
 	int i;
 
 	for (i = depth; i >= 0; i--)
-		rate_cg_css_free(&chain[i]->css);
+		model_free_cg(chain[i]);
 }
 
 static double now_ns(void)
@@ -147,7 +147,7 @@ static void threads_table(int nthreads_max)
 			pthread_join(tid[i], NULL);
 			snp += args[i].ns / nt;
 			admitted += args[i].admitted;
-			rate_cg_css_free(&args[i].leaf->css);
+			model_free_cg(args[i].leaf);
 		}
 		secs = (now_ns() - t0) / 1e9;
 		for (i = 0; i < nt; i++) {
@@ -159,8 +159,8 @@ static void threads_table(int nthreads_max)
 			rl += args[i].ns / nt;
 		}
 		printf("%8d %14.1f %14.1f %16.0f\n", nt, snp, rl, admitted / secs);
-		rate_cg_css_free(&parent->css);
-		rate_cg_css_free(&root->css);
+		model_free_cg(parent);
+		model_free_cg(root);
 	}
 	shim_real_clock = false;
 }

@@ -5,23 +5,24 @@
  * real parser and setting path); a result of 0 must read back as a
  * canonical setting that parses to the same values. The rest drives a
  * two-level hierarchy: try-charges, debt charges, new settings and clock
- * steps. After a debt charge, which charges every level at the current
- * time, each bucket's TAT lies ahead of now by at most its limit plus the
- * debt bound, and no stall exceeds RATE_CG_MAX_STALL_NS. Any sanitizer
- * report is a failure too.
+ * steps, forward and (as a lagging charger sees it) back, weight writes
+ * on two siblings. A stall's deadline lies after the charge, and no TAT
+ * runs further ahead than the debt saturates. Any sanitizer report is a
+ * failure too.
  */
 #include "kernel_shim.h"
 #include "rate.h"
 
+/* A bucket's TAT is never further ahead than the debt saturates. */
 static void check_bucket(struct rate_cg *rcg)
 {
-	struct rate_bucket *b = rcg->bucket;
+	struct rate_bucket *b = rcg->limit.cur;
 	s64 ahead;
 
 	if (!b || !b->rate)
 		return;
 	ahead = (s64)((u64)atomic64_read(&b->tat) - shim_now * b->rate);
-	if (ahead <= 0 || ahead > (s64)(b->limit + b->max_debt))
+	if (ahead > (s64)RATE_CG_MAX_AHEAD)
 		__builtin_trap();
 }
 
@@ -41,23 +42,22 @@ static int write_limit(struct rate_cg *rcg, const char *in, size_t len)
 static void check_round_trip(struct rate_cg *rcg)
 {
 	struct seq_file sf = { .css = &rcg->css };
-	struct rate_bucket *b = rcg->bucket;
 	u64 rate, burst;
 
 	rate_cg_limit_show(&sf, NULL);
 	if (rate_cg_parse(sf.buf, &rate, &burst))
 		__builtin_trap();
-	if (b ? rate != b->rate || burst != b->burst : rate != U64_MAX)
+	if (rate != rcg->rate || (rate != U64_MAX && burst != rcg->burst))
 		__builtin_trap();
-	if (b && (b->rate > RATE_CG_MAX_RATE || !b->burst ||
-		  b->burst > RATE_CG_MAX_BURST))
+	if (rate != U64_MAX && (rate > RATE_CG_MAX_RATE || !burst ||
+				burst > RATE_CG_MAX_BURST))
 		__builtin_trap();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rate_cg *root = model_new_cg(NULL), *parent = model_new_cg(root);
-	struct rate_cg *child = model_new_cg(parent);
+	struct rate_cg *child = model_new_cg(parent), *sib = model_new_cg(parent);
 	const uint8_t *nl = memchr(data, '\n', size);
 	size_t first = nl ? (size_t)(nl - data) + 1 : size, i;
 	ssize_t ret;
@@ -72,18 +72,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = first; i + 3 <= size; i += 3) {
 		struct rate_cg *who = data[i + 1] & 1 ? parent : child;
 		char buf[32];
-		u64 stall;
+		u64 deadline;
 
-		switch (data[i] % 5) {
+		switch (data[i] % 7) {
 		case 0:
-			rate_cg_try_charge(child);
+			rate_cg_try_charge(data[i + 2] & 1 ? sib : child);
 			break;
 		case 1:
-			stall = rate_cg_charge_debt(child);
-			if (stall > RATE_CG_MAX_STALL_NS)
+			deadline = rate_cg_charge_debt(child);
+			if (deadline && deadline <= shim_now)
 				__builtin_trap();
 			check_bucket(child);
 			check_bucket(parent);
+			break;
+		case 5:
+			if (model_write_weight(data[i + 2] & 1 ? sib : child,
+					       1 + data[i + 1] * 39u))
+				__builtin_trap();
+			break;
+		case 6:
+			/* A charger whose reading lags the last writer's. */
+			shim_now -= (u64)data[i + 1] << (data[i + 2] % 32);
 			break;
 		case 2:
 			snprintf(buf, sizeof(buf), "%u %u", data[i + 2] * 3900u,
@@ -99,8 +108,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 	}
-	rate_cg_css_free(&child->css);
-	rate_cg_css_free(&parent->css);
-	rate_cg_css_free(&root->css);
+	model_free_cg(sib);
+	model_free_cg(child);
+	model_free_cg(parent);
+	model_free_cg(root);
 	return 0;
 }

@@ -65,6 +65,13 @@ typedef unsigned int gfp_t;
 #define ERR_PTR(e)	((void *)(long)(e))
 
 static inline u64 div64_u64(u64 a, u64 b) { return a / b; }
+#define DIV64_U64_ROUND_UP(a, b)	(((a) + (b) - 1) / (b))
+#define BIT_ULL(n)	(1ULL << (n))
+static inline int fls64(u64 x) { return x ? 64 - __builtin_clzll(x) : 0; }
+#define ilog2(x)	(fls64(x) - 1)
+#define ns_to_ktime(ns)	((ktime_t)(ns))
+#define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 static inline u64 div_u64(u64 a, u32 b) { return a / b; }
 
 /* atomics */
@@ -73,10 +80,16 @@ typedef struct { s64 counter; } atomic64_t;
 #define atomic64_set(v, i)	__atomic_store_n(&(v)->counter, (i), __ATOMIC_RELAXED)
 #define atomic64_inc(v)		__atomic_fetch_add(&(v)->counter, 1, __ATOMIC_RELAXED)
 #define atomic64_sub(i, v)	__atomic_fetch_sub(&(v)->counter, (i), __ATOMIC_SEQ_CST)
+/* Called after each successful cmpxchg: a writer can run mid-charge. */
+extern void (*shim_cmpxchg_hook)(void);
 static inline bool atomic64_try_cmpxchg(atomic64_t *v, s64 *old, s64 new)
 {
-	return __atomic_compare_exchange_n(&v->counter, old, new, false,
-					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+	bool ok = __atomic_compare_exchange_n(&v->counter, old, new, false,
+					      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+
+	if (ok && shim_cmpxchg_hook)
+		shim_cmpxchg_hook();
+	return ok;
 }
 
 /* the clock */
@@ -151,20 +164,50 @@ static inline void *shim_alloc_percpu(void)
 #define rcu_dereference(p)	__atomic_load_n(&(p), __ATOMIC_CONSUME)
 #define rcu_dereference_protected(p, c)	(p)
 #define rcu_assign_pointer(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#define RCU_INIT_POINTER(p, v)	__atomic_store_n(&(p), (v), __ATOMIC_RELAXED)
 struct rcu_head { void *next; };
+/* Grace periods: the model's programs let no reader overlap a writer. */
+extern unsigned long shim_grace_periods;
+static inline void synchronize_rcu(void) { shim_grace_periods++; }
+static inline unsigned long get_state_synchronize_rcu(void) { return shim_grace_periods; }
+static inline void cond_synchronize_rcu(unsigned long s)
+{
+	if (s == shim_grace_periods)
+		synchronize_rcu();
+}
 
 /* locks */
 #define DEFINE_MUTEX(m)		pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER
 #define mutex_lock(m)		pthread_mutex_lock(m)
 #define mutex_unlock(m)		pthread_mutex_unlock(m)
 #define lockdep_is_held(m)	1
+#define lockdep_assert_held(m)	do { } while (0)
 
 /* cgroup core */
+struct cftype;
 struct cgroup_subsys_state {
 	struct cgroup_subsys_state *parent;
+	struct cgroup_subsys_state *first_child, *next_sibling;
 };
+struct cgroup_subsys_state *shim_next_pre(struct cgroup_subsys_state *pos,
+					  struct cgroup_subsys_state *root);
+struct cgroup_subsys_state *shim_next_post(struct cgroup_subsys_state *pos,
+					   struct cgroup_subsys_state *root);
+#define css_for_each_child(pos, p) \
+	for ((pos) = (p)->first_child; (pos); (pos) = (pos)->next_sibling)
+#define css_for_each_descendant_pre(pos, root) \
+	for ((pos) = shim_next_pre(NULL, (root)); (pos); \
+	     (pos) = shim_next_pre((pos), (root)))
+#define css_for_each_descendant_post(pos, root) \
+	for ((pos) = shim_next_post(NULL, (root)); (pos); \
+	     (pos) = shim_next_post((pos), (root)))
+#define css_tryget(css)		true
+#define css_put(css)		do { } while (0)
+struct timer_list { int pending; };
+#define timer_pending(t)	((t)->pending)
 struct cgroup_file {
 	unsigned long notified;
+	struct timer_list notify_timer;
 };
 static inline void cgroup_file_notify(struct cgroup_file *cfile)
 {
@@ -226,6 +269,8 @@ int ___ratelimit(struct ratelimit_state *rs, const char *func);
 /* Helpers of the model's programs (shim.c). */
 struct rate_cg;
 struct rate_cg *model_new_cg(struct rate_cg *parent);
+void model_free_cg(struct rate_cg *rcg);
 ssize_t model_write_limit(struct rate_cg *rcg, const char *setting);
+int model_write_weight(struct rate_cg *rcg, u64 weight);
 
 #endif /* KERNEL_SHIM_H */

@@ -221,9 +221,9 @@ static struct result simulate(int n, char policy)
 	r.polite_wait_max_s = polite_max;
 
 	for (i = 0; i < nvms; i++)
-		rate_cg_css_free(&vms[i].cg->css);
-	rate_cg_css_free(&parent->css);
-	rate_cg_css_free(&root->css);
+		model_free_cg(vms[i].cg);
+	model_free_cg(parent);
+	model_free_cg(root);
 	free(vms);
 	free(launch_ns);
 	return r;

@@ -10,7 +10,7 @@
 
 #ifdef CONFIG_CGROUP_BUSLOCK
 u64 buslock_cg_charge(void);
-u64 buslock_cg_stall(u64 ns);
+int buslock_cg_stall(u64 *deadline);
 
 /* False when the controller is disabled with cgroup_disable=buslock. */
 static inline bool buslock_cg_enabled(void)
@@ -23,8 +23,9 @@ static inline u64 buslock_cg_charge(void)
 	return 0;
 }
 
-static inline u64 buslock_cg_stall(u64 ns)
+static inline int buslock_cg_stall(u64 *deadline)
 {
+	*deadline = 0;
 	return 0;
 }
 

@@ -21,40 +21,67 @@
  * buslock_cg_charge - charge one bus lock to the current task's cgroup
  *
  * Charges the buslock cgroup of the current task and each ancestor below
- * the root, each in debt if its limit is exceeded (the debt is bounded).
- * KVM calls it from the vCPU thread that handled the bus-lock exit.
+ * the root, each in debt if its limit is exceeded; the debt is kept
+ * whole, so the rate holds however many vCPUs charge. KVM calls it from
+ * the vCPU thread that handled the bus-lock exit.
  *
- * Return: nanoseconds the vCPU should stall before it enters the guest
- * again, so that the most indebted level on the path conforms; 0 if every
- * level conforms. Serve the stall with buslock_cg_stall().
+ * Return: the time, in nanoseconds of ktime_get_ns(), until which the vCPU
+ * should stay out of the guest; 0 if it need not stall, U64_MAX if the
+ * path admits no bus lock at all (RATE 0). Serve it with buslock_cg_stall().
  */
 u64 buslock_cg_charge(void)
 {
-	u64 stall;
+	u64 deadline;
 
 	if (!cgroup_subsys_enabled(buslock_cgrp_subsys))
 		return 0;
 	rcu_read_lock();
-	stall = rate_cg_charge_debt(css_rate_cg(task_css(current, buslock_cgrp_id)));
+	deadline = rate_cg_charge_debt(css_rate_cg(task_css(current, buslock_cgrp_id)));
 	rcu_read_unlock();
-	return stall;
+	return deadline;
 }
 EXPORT_SYMBOL_GPL(buslock_cg_charge);
 
-/**
- * buslock_cg_stall - serve a stall returned by buslock_cg_charge()
- * @ns: nanoseconds to stall
- *
- * Sleeps, interruptibly; the caller must hold no locks and must not be in
- * an RCU read-side section. A signal ends the stall early.
- *
- * Return: the nanoseconds not yet served, 0 if the stall was served whole.
- * The caller may carry them over, or let the bucket's debt, which already
- * accounts for them, stall the next bus lock.
- */
-u64 buslock_cg_stall(u64 ns)
+/* Nanoseconds until the current task's path lets a bus lock through. */
+static u64 buslock_cg_conform_ns(void)
 {
-	return rate_cg_stall(ns);
+	u64 wait;
+
+	rcu_read_lock();
+	wait = rate_cg_conform_ns(css_rate_cg(task_css(current, buslock_cgrp_id)));
+	rcu_read_unlock();
+	return wait;
+}
+
+/**
+ * buslock_cg_stall - serve a stall until a deadline from buslock_cg_charge()
+ * @deadline: the deadline; 0 on return once it has passed
+ *
+ * Sleeps interruptibly, in slices of at most RATE_CG_STALL_SLICE_NS. After
+ * each slice the deadline is brought forward if the limits on the task's
+ * path, which may have been raised or removed meanwhile, no longer need
+ * all of it; it is never pushed back. The caller must hold no locks and
+ * must not be in an RCU read-side section.
+ *
+ * Return: 0 once the deadline has passed, -EINTR if a signal ended the
+ * sleep first; @deadline then still holds what is left, which the caller
+ * serves later: time that passes meanwhile counts towards it.
+ */
+int buslock_cg_stall(u64 *deadline)
+{
+	u64 now = ktime_get_ns(), wait;
+
+	while (*deadline > now) {
+		if (!rate_cg_sleep_until(min(*deadline,
+					     now + RATE_CG_STALL_SLICE_NS)))
+			return -EINTR;
+		wait = buslock_cg_conform_ns();
+		now = ktime_get_ns();
+		if (wait < *deadline - now)
+			*deadline = now + wait;
+	}
+	*deadline = 0;
+	return 0;
 }
 EXPORT_SYMBOL_GPL(buslock_cg_stall);
 
@@ -65,6 +92,8 @@ static int buslock_stat_show(struct seq_file *sf, void *v)
 	rate_cg_stat_read(css_rate_cg(seq_css(sf)), &sum);
 	seq_printf(sf, "locks %llu\n", sum.admitted);
 	seq_printf(sf, "throttled %llu\n", sum.throttled);
+	seq_printf(sf, "guaranteed %llu\n", sum.guaranteed);
+	seq_printf(sf, "borrowed %llu\n", sum.borrowed);
 	seq_printf(sf, "delay_usec %llu\n", div_u64(sum.delay_ns, NSEC_PER_USEC));
 	return 0;
 }
@@ -75,6 +104,12 @@ static struct cftype buslock_files[] = {
 		.flags = CFTYPE_NOT_ON_ROOT,
 		.seq_show = rate_cg_limit_show,
 		.write = rate_cg_limit_write,
+	},
+	{
+		.name = "weight",
+		.flags = CFTYPE_NOT_ON_ROOT,
+		.read_u64 = rate_cg_weight_read,
+		.write_u64 = rate_cg_weight_write,
 	},
 	{
 		.name = "stat",
@@ -97,6 +132,8 @@ static struct cftype buslock_files[] = {
 
 struct cgroup_subsys buslock_cgrp_subsys = {
 	.css_alloc = rate_cg_css_alloc,
+	.css_online = rate_cg_css_online,
+	.css_offline = rate_cg_css_offline,
 	.css_free = rate_cg_css_free,
 	.dfl_cftypes = buslock_files,
 };

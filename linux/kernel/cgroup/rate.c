@@ -2,30 +2,41 @@
 /*
  * Hierarchical token buckets for the snp and buslock cgroup controllers.
  *
- * A limited cgroup has one bucket in GCRA form (the generic cell rate
- * algorithm, the virtual-scheduling form of a token bucket): a single
+ * Limits. A limited cgroup has one bucket in GCRA form (the generic cell
+ * rate algorithm, the virtual-scheduling form of a token bucket): a single
  * theoretical arrival time (TAT) advanced with cmpxchg. An event conforms
  * when max(TAT, now) plus the event's cost runs at most BURST events ahead
- * of now. There are no timers and no locks on the charge path, and the
- * clock is read only when some level of the path is limited.
+ * of now. The TAT is kept in units of 1/RATE nanoseconds: an event costs
+ * exactly NSEC_PER_SEC units and time advances RATE units per nanosecond,
+ * so no interval is rounded and the bounds hold exactly. Time in those
+ * units is now * RATE modulo 2^64 and only differences are compared.
  *
- * The TAT is kept in units of 1/RATE nanoseconds: an event costs exactly
- * NSEC_PER_SEC units and time advances RATE units per nanosecond, so no
- * interval is rounded to whole nanoseconds and the bounds hold exactly.
- * Over any interval of T seconds a bucket admits at most RATE * T + BURST
- * events, and at least RATE * T + BURST - 1 under continuous demand.
+ * Fair sharing. Each child of a limited cgroup has a share of its rate,
+ * rate * weight / (sum of the online siblings' weights), passed down by
+ * weight through unlimited levels and capped by the child's own limit on
+ * the way: a share bucket, as sch_htb's assured rate. An event that
+ * conforms to its cgroup's share is guaranteed at the parent: it may use
+ * the room the parent's bucket keeps for its children's guaranteed
+ * events. Any other event borrows what the parent's bucket has beyond
+ * that room (work conserving). The room is the sum of the children's
+ * share depths H, taken out of BURST as far as BURST allows, so a parent
+ * admits at most RATE * T + max(BURST, H + 1) over any interval T; with
+ * BURST > H that is exactly RATE * T + BURST. Shares sum to at most the
+ * parent's rate and guaranteed events are at most one share depth each
+ * ahead of their shares, so they always find that room: a cgroup whose
+ * demand stays within its share is never refused because of its siblings.
  *
- * Time in those units is now * RATE modulo 2^64 and only differences are
- * compared, as with jiffies. A TAT further ahead of now than any charge
- * can push it comes from an idle period long enough to wrap (hours at
- * the maximum rate) and is treated as idle.
- *
- * Statistics and event counts are per-CPU at every level, so CPUs
- * charging one parent do not share a cache line for them; only the bucket
- * of a limited level is shared, which is the point of a shared limit.
+ * Concurrency. Charges take no lock and allocate nothing; the clock is
+ * read once per charge, only when some level is limited, and chargers
+ * whose readings lag the last writer's see the bucket fuller than it is,
+ * never emptier. Settings and shares are recomputed on the slow path under
+ * rate_cg_mutex and published as new buckets in preallocated slots, with
+ * the token state carried over. Statistics are per-CPU at every level, so
+ * only the buckets of limited levels are shared between CPUs.
  */
 
 #include <linux/cgroup.h>
+#include <linux/bits.h>
 #include <linux/ctype.h>
 #include <linux/hrtimer.h>
 #include <linux/kernel.h>
@@ -37,43 +48,58 @@
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/timer.h>
 #include <kunit/visibility.h>
 
 #include "rate.h"
 
-/* Written as "max"; never stored: a NULL bucket means no limit. */
+/* Written as "max"; a cgroup with this rate has no limit bucket. */
 #define RATE_CG_UNLIMITED	U64_MAX
 
-/* Serializes replacing a cgroup's bucket; charges never take it. */
-static DEFINE_MUTEX(rate_cg_bucket_mutex);
+/* Serializes settings, shares and the publication of buckets. */
+static DEFINE_MUTEX(rate_cg_mutex);
+
+/*
+ * Generation of the last published bucket. A charge reads it before its
+ * walk; a bucket published later has a higher @gen and was not charged by
+ * that walk, so a rollback never gives it a token.
+ */
+static unsigned long rate_cg_gen;
 
 /**
- * rate_bucket_init - set up a bucket for a rate and a burst
+ * rate_bucket_init - set up a bucket
  * @b: the bucket
- * @rate: events per second, at most RATE_CG_MAX_RATE; 0 admits nothing
- * @burst: bucket depth in events, 1 to RATE_CG_MAX_BURST
+ * @rate: TAT units per nanosecond; 0 admits nothing
+ * @cost: TAT units per event
+ * @depth_borrow: events an event that borrows may find ahead, itself included
+ * @depth: the same for a guaranteed event
  *
- * The products below stay far from overflow at the maxima: @limit and
- * @max_debt are at most 10^15 units, much less than the 2^63 that
- * differences of TATs may span.
+ * The callers keep @depth * @cost below RATE_CG_MAX_AHEAD.
  */
-void rate_bucket_init(struct rate_bucket *b, u64 rate, u64 burst)
+void rate_bucket_init(struct rate_bucket *b, u64 rate, u64 cost,
+		      u64 depth_borrow, u64 depth)
 {
 	b->rate = rate;
-	b->burst = burst;
-	b->limit = burst * NSEC_PER_SEC;
-	b->max_debt = RATE_CG_MAX_STALL_NS * rate;
-	b->max_ahead = b->limit + b->max_debt;
+	b->cost = cost;
+	b->limit = depth * cost;
+	b->limit_borrow = depth_borrow * cost;
+	b->gen = 0;
 	atomic64_set(&b->tat, 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(rate_bucket_init);
 
-/* How far @tat runs ahead of @now_u, in TAT units; 0 if the bucket is full. */
-static u64 rate_bucket_ahead(const struct rate_bucket *b, s64 tat, u64 now_u)
+/*
+ * How far @tat runs ahead of @now_u, in TAT units; 0 if the bucket is
+ * full. A TAT more than RATE_CG_MAX_AHEAD ahead cannot be debt, which
+ * saturates there: it is an idle bucket whose scaled clock wrapped. A
+ * charger whose clock reading lags sees the TAT further ahead by the lag,
+ * which is debt to it and never reads as idle short of hours of lag.
+ */
+static u64 rate_bucket_ahead(s64 tat, u64 now_u)
 {
 	s64 ahead = (s64)((u64)tat - now_u);
 
-	if (ahead < 0 || ahead > b->max_ahead)
+	if (ahead < 0 || ahead > (s64)RATE_CG_MAX_AHEAD)
 		return 0;
 	return ahead;
 }
@@ -82,11 +108,14 @@ static u64 rate_bucket_ahead(const struct rate_bucket *b, s64 tat, u64 now_u)
  * rate_bucket_try_charge - take one event from a bucket if it conforms
  * @b: the bucket
  * @now: the time, in nanoseconds of a monotonic clock
+ * @guaranteed: the event comes within its share and may use the room kept
+ *		for guaranteed events
  *
  * Return: true if the event conforms and was charged.
  */
-bool rate_bucket_try_charge(struct rate_bucket *b, u64 now)
+bool rate_bucket_try_charge(struct rate_bucket *b, u64 now, bool guaranteed)
 {
+	u64 limit = guaranteed ? b->limit : b->limit_borrow;
 	u64 now_u = now * b->rate;
 	s64 old = atomic64_read(&b->tat);
 	u64 ahead;
@@ -94,8 +123,8 @@ bool rate_bucket_try_charge(struct rate_bucket *b, u64 now)
 	if (!b->rate)
 		return false;
 	do {
-		ahead = rate_bucket_ahead(b, old, now_u) + NSEC_PER_SEC;
-		if (ahead > b->limit)
+		ahead = rate_bucket_ahead(old, now_u) + b->cost;
+		if (ahead > limit)
 			return false;
 	} while (!atomic64_try_cmpxchg(&b->tat, &old, now_u + ahead));
 	return true;
@@ -108,20 +137,34 @@ EXPORT_SYMBOL_IF_KUNIT(rate_bucket_try_charge);
  */
 void rate_bucket_uncharge(struct rate_bucket *b)
 {
-	atomic64_sub(NSEC_PER_SEC, &b->tat);
+	atomic64_sub(b->cost, &b->tat);
 }
 EXPORT_SYMBOL_IF_KUNIT(rate_bucket_uncharge);
+
+/*
+ * Nanoseconds until a bucket @ahead units ahead lets a borrower through;
+ * never for RATE 0, which admits nothing.
+ */
+static u64 rate_bucket_stall(const struct rate_bucket *b, u64 ahead)
+{
+	if (!b->rate)
+		return U64_MAX;
+	if (ahead <= b->limit_borrow)
+		return 0;
+	return div64_u64(ahead - b->limit_borrow + b->rate - 1, b->rate);
+}
 
 /**
  * rate_bucket_charge_debt - charge one event that has already happened
  * @b: the bucket
  * @now: the time, in nanoseconds of a monotonic clock
  *
- * The event is charged even if it does not conform; the bucket then runs
- * into debt, which is bounded by RATE_CG_MAX_STALL_NS worth of refill.
+ * The event is charged even if it does not conform, and the bucket runs
+ * into debt. The debt is not capped short of RATE_CG_MAX_AHEAD: every
+ * event is paid for, however many chargers there are.
  *
- * Return: how many nanoseconds from @now until the bucket conforms again,
- * 0 if the event conformed. RATE 0 always owes the longest stall.
+ * Return: nanoseconds from @now until the bucket has repaid the debt down
+ * to a borrower's limit, 0 if the event conformed, U64_MAX for RATE 0.
  */
 u64 rate_bucket_charge_debt(struct rate_bucket *b, u64 now)
 {
@@ -129,40 +172,62 @@ u64 rate_bucket_charge_debt(struct rate_bucket *b, u64 now)
 	s64 old = atomic64_read(&b->tat);
 	u64 ahead;
 
-	if (!b->rate)
-		return RATE_CG_MAX_STALL_NS;
 	do {
-		ahead = min(rate_bucket_ahead(b, old, now_u) + NSEC_PER_SEC,
-			    b->max_ahead);
+		ahead = min(rate_bucket_ahead(old, now_u) + b->cost,
+			    RATE_CG_MAX_AHEAD);
 	} while (!atomic64_try_cmpxchg(&b->tat, &old, now_u + ahead));
-	if (ahead <= b->limit)
-		return 0;
-	return div64_u64(ahead - b->limit + b->rate - 1, b->rate);
+	return rate_bucket_stall(b, ahead);
 }
 EXPORT_SYMBOL_IF_KUNIT(rate_bucket_charge_debt);
 
 /**
- * rate_bucket_inherit - start a new bucket from the fill of the one it replaces
- * @b: the new bucket, set up by rate_bucket_init()
- * @old: the bucket it replaces; NULL if there was no limit
+ * rate_bucket_conform_ns - time until a bucket lets a borrower through
+ * @b: the bucket
  * @now: the time, in nanoseconds of a monotonic clock
  *
- * The new bucket keeps the old one's fill, clamped to its own burst, and
- * any debt. Without a previous limit it starts full; after RATE 0, which
- * admitted nothing, it starts empty.
+ * Return: nanoseconds, 0 if it does now, U64_MAX if it never will.
+ */
+u64 rate_bucket_conform_ns(const struct rate_bucket *b, u64 now)
+{
+	return rate_bucket_stall(b, rate_bucket_ahead(atomic64_read(&b->tat),
+						      now * b->rate));
+}
+EXPORT_SYMBOL_IF_KUNIT(rate_bucket_conform_ns);
+
+/**
+ * rate_bucket_inherit - start a new bucket from the state of the one it replaces
+ * @b: the new bucket, set up by rate_bucket_init()
+ * @old: the bucket it replaces; NULL if there was none
+ * @now: the time, in nanoseconds of a monotonic clock
+ *
+ * The new bucket keeps the old one's fill in events, clamped to its own
+ * depth, and any debt. Where the cost of an event changes, a fraction of
+ * an event of fill is dropped and of debt kept whole. Without a previous
+ * bucket it starts full; after RATE 0, which admitted nothing, empty.
  */
 void rate_bucket_inherit(struct rate_bucket *b, const struct rate_bucket *old,
 			 u64 now)
 {
-	s64 fill, ahead = 0;
+	u64 ahead = 0, old_ahead, fill, debt;
 
 	if (old && !old->rate) {
 		ahead = b->limit;
 	} else if (old) {
-		fill = (s64)old->limit -
-		       (s64)rate_bucket_ahead(old, atomic64_read(&old->tat),
+		old_ahead = rate_bucket_ahead(atomic64_read(&old->tat),
 					      now * old->rate);
-		ahead = clamp_t(s64, (s64)b->limit - fill, 0, b->max_ahead);
+		if (old_ahead <= old->limit) {
+			fill = old->limit - old_ahead;
+			if (old->cost != b->cost)
+				fill = div64_u64(fill, old->cost) * b->cost;
+			ahead = b->limit - min(fill, b->limit);
+		} else {
+			debt = old_ahead - old->limit;
+			if (old->cost != b->cost)
+				debt = min(DIV64_U64_ROUND_UP(debt, old->cost),
+					   div64_u64(RATE_CG_MAX_AHEAD, b->cost)) *
+				       b->cost;
+			ahead = min(b->limit + debt, RATE_CG_MAX_AHEAD);
+		}
 	}
 	atomic64_set(&b->tat, now * b->rate + ahead);
 }
@@ -173,81 +238,146 @@ static struct rate_cg *rate_cg_parent(struct rate_cg *rcg)
 	return css_rate_cg(rcg->css.parent);
 }
 
-/* Counts an admitted event at its cgroup and every ancestor, root included. */
-static void rate_cg_count_admitted(struct rate_cg *rcg)
+/* The clock, read once per charge and only if some level needs it. */
+static u64 rate_cg_now(u64 *now)
 {
-	for (; rcg; rcg = rate_cg_parent(rcg))
-		this_cpu_inc(rcg->stat->admitted);
+	if (!*now)
+		*now = ktime_get_ns();
+	return *now;
 }
 
-/* Counts a refused event (@admitted false) or a stall of @delay_ns. */
-static void rate_cg_count_throttled(struct rate_cg *rcg, bool admitted,
-				    u64 delay_ns)
+/* A bucket published no later than generation @gen. */
+static bool rate_bucket_published_by(const struct rate_bucket *b,
+				     unsigned long gen)
 {
-	for (; rcg; rcg = rate_cg_parent(rcg)) {
-		if (admitted)
+	return (long)(b->gen - gen) <= 0;
+}
+
+/*
+ * Counts an event at its cgroup and every ancestor, root included: refused
+ * (@admitted false), or admitted with a stall of @stall_ns (U64_MAX: until
+ * the settings change, which adds nothing to delay_ns). Bit L of @shared
+ * says the cgroup L levels above the originator had a share, and the same
+ * bit of @within that the event came within it.
+ */
+static void rate_cg_count(struct rate_cg *leaf, bool admitted, u64 stall_ns,
+			  u64 shared, u64 within)
+{
+	u64 delay_ns = stall_ns == U64_MAX ? 0 : stall_ns;
+	struct rate_cg *rcg;
+	u64 bit = 1;
+
+	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg), bit <<= 1) {
+		if (admitted) {
 			this_cpu_inc(rcg->stat->admitted);
-		this_cpu_inc(rcg->stat->throttled);
-		this_cpu_add(rcg->stat->delay_ns, delay_ns);
+			if (within & bit)
+				this_cpu_inc(rcg->stat->guaranteed);
+			else if (shared & bit)
+				this_cpu_inc(rcg->stat->borrowed);
+		}
+		if (!admitted || stall_ns) {
+			this_cpu_inc(rcg->stat->throttled);
+			this_cpu_add(rcg->stat->delay_ns, delay_ns);
+		}
 	}
+}
+
+/*
+ * cgroup_file_notify() takes a lock global to all cgroups on every call;
+ * a flood of refusals must not. A pending notify timer already promises
+ * a notification after this event, so there is nothing to add.
+ */
+static void rate_cg_notify(struct cgroup_file *cfile)
+{
+	if (!timer_pending(&cfile->notify_timer))
+		cgroup_file_notify(cfile);
 }
 
 /*
  * Records a refusal or stall caused by the limit of @cause. The counts are
  * per CPU too: a flood of refusals from many CPUs under one parent must
- * not make them fight over the parent's cache lines.
+ * not make them fight over the parent's cache lines. The root has neither
+ * a limit nor events files.
  */
 static void rate_cg_throttled(struct rate_cg *cause)
 {
 	struct rate_cg *rcg;
 
 	this_cpu_inc(cause->stat->events_local);
-	cgroup_file_notify(&cause->events_local_file);
-	for (rcg = cause; rcg; rcg = rate_cg_parent(rcg)) {
+	rate_cg_notify(&cause->events_local_file);
+	for (rcg = cause; rate_cg_parent(rcg); rcg = rate_cg_parent(rcg)) {
 		this_cpu_inc(rcg->stat->events);
-		cgroup_file_notify(&rcg->events_file);
+		rate_cg_notify(&rcg->events_file);
 	}
+}
+
+/*
+ * Whether an event may count as guaranteed above @rcg, @level levels above
+ * its originator: it must conform to @rcg's share, with the status it had
+ * at @rcg. No share means no limited ancestor: the status does not matter.
+ */
+static bool rate_cg_share_try_charge(struct rate_cg *rcg, int level, u64 *now,
+				     bool guaranteed, u64 *shared, u64 *within)
+{
+	struct rate_bucket *s = rcu_dereference(rcg->share.cur);
+
+	if (!s || level >= RATE_CG_SHARE_LEVELS)
+		return false;
+	*shared |= BIT_ULL(level);
+	if (!rate_bucket_try_charge(s, rate_cg_now(now), guaranteed))
+		return false;
+	*within |= BIT_ULL(level);
+	return true;
 }
 
 /**
  * rate_cg_try_charge - charge one event to a cgroup and its ancestors, or none
  * @leaf: the cgroup the event originates in
  *
- * The caller holds rcu_read_lock(). A refused event is counted as
- * throttled at @leaf and above, and as an event of the refusing level.
+ * The caller holds rcu_read_lock(). At each level the cgroup's own limit
+ * decides, with the status the event has there, then its share decides
+ * the status one level up. A refused event is counted as throttled at
+ * @leaf and above, and as an event of the refusing level.
  *
  * Return: true if every limited level admitted the event.
  */
 bool rate_cg_try_charge(struct rate_cg *leaf)
 {
+	unsigned long gen = smp_load_acquire(&rate_cg_gen);
+	u64 now = 0, shared = 0, within = 0;
 	struct rate_cg *rcg, *done;
+	bool guaranteed = false;
 	struct rate_bucket *b;
-	u64 now = 0;
+	int level = 0;
 
-	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg)) {
-		b = rcu_dereference(rcg->bucket);
-		if (!b)
-			continue;
-		if (!now)
-			now = ktime_get_ns();
-		if (!rate_bucket_try_charge(b, now))
+	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg), level++) {
+		b = rcu_dereference(rcg->limit.cur);
+		if (b && !rate_bucket_try_charge(b, rate_cg_now(&now), guaranteed))
 			goto refused;
+		guaranteed = rate_cg_share_try_charge(rcg, level, &now, guaranteed,
+						      &shared, &within);
 	}
-	rate_cg_count_admitted(leaf);
+	rate_cg_count(leaf, true, 0, shared, within);
 	return true;
 
 refused:
 	/*
-	 * Give back what the levels below took. Should a writer replace one
-	 * of their buckets meanwhile, the new bucket gets the event back: a
-	 * one-event error at the moment of a setting change.
+	 * Give back what the levels below took. A bucket published since the
+	 * walk began was not charged by it: it gets nothing back, so a setting
+	 * rewritten during a refusal never gains a token from it.
 	 */
-	for (done = leaf; done != rcg; done = rate_cg_parent(done)) {
-		b = rcu_dereference(done->bucket);
-		if (b)
+	for (done = leaf, level = 0; done != rcg;
+	     done = rate_cg_parent(done), level++) {
+		b = rcu_dereference(done->limit.cur);
+		if (b && rate_bucket_published_by(b, gen))
+			rate_bucket_uncharge(b);
+		if (!(within & BIT_ULL(level)))
+			continue;
+		b = rcu_dereference(done->share.cur);
+		if (b && rate_bucket_published_by(b, gen))
 			rate_bucket_uncharge(b);
 	}
-	rate_cg_count_throttled(leaf, false, 0);
+	rate_cg_count(leaf, false, 0, 0, 0);
 	rate_cg_throttled(rcg);
 	return false;
 }
@@ -257,63 +387,313 @@ refused:
  * @leaf: the cgroup the event originates in
  *
  * The caller holds rcu_read_lock(). Every limited level is charged, in
- * debt if need be; the most indebted level decides the stall and is the
- * one whose events count it.
+ * debt if need be. A level where the event came within its share does
+ * not stall it: the shares below fit in the level's rate. Of the others,
+ * the most indebted level decides the stall and counts it as its event.
  *
- * Return: nanoseconds the originator should stall, 0 for none.
+ * Return: the time until which the originator should stall, in
+ * nanoseconds of ktime_get_ns(); 0 for no stall, U64_MAX for one that
+ * ends only when the settings change (RATE 0).
  */
 u64 rate_cg_charge_debt(struct rate_cg *leaf)
 {
+	u64 now = 0, stall = 0, owed, shared = 0, within = 0;
 	struct rate_cg *rcg, *cause = NULL;
+	bool guaranteed = false;
 	struct rate_bucket *b;
-	u64 now = 0, stall = 0, owed;
+	int level = 0;
+
+	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg), level++) {
+		b = rcu_dereference(rcg->limit.cur);
+		if (b) {
+			owed = rate_bucket_charge_debt(b, rate_cg_now(&now));
+			if (!guaranteed && owed > stall) {
+				stall = owed;
+				cause = rcg;
+			}
+		}
+		guaranteed = rate_cg_share_try_charge(rcg, level, &now, guaranteed,
+						      &shared, &within);
+	}
+	rate_cg_count(leaf, true, stall, shared, within);
+	if (!stall)
+		return 0;
+	rate_cg_throttled(cause);
+	return stall > U64_MAX - now ? U64_MAX : now + stall;
+}
+
+/**
+ * rate_cg_conform_ns - time until every limit on a path lets a borrower through
+ * @leaf: the cgroup
+ *
+ * The caller holds rcu_read_lock(). A stalled charger re-checks with this,
+ * so that a limit raised or removed while it sleeps ends its stall early.
+ *
+ * Return: nanoseconds, U64_MAX if never under the current settings.
+ */
+u64 rate_cg_conform_ns(struct rate_cg *leaf)
+{
+	struct rate_cg *rcg;
+	struct rate_bucket *b;
+	u64 now = 0, wait = 0;
 
 	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg)) {
-		b = rcu_dereference(rcg->bucket);
+		b = rcu_dereference(rcg->limit.cur);
 		if (!b)
 			continue;
 		if (!now)
 			now = ktime_get_ns();
-		owed = rate_bucket_charge_debt(b, now);
-		if (owed > stall) {
-			stall = owed;
-			cause = rcg;
-		}
+		wait = max(wait, rate_bucket_conform_ns(b, now));
 	}
-	if (!stall) {
-		rate_cg_count_admitted(leaf);
-		return 0;
-	}
-	rate_cg_count_throttled(leaf, true, stall);
-	rate_cg_throttled(cause);
-	return stall;
+	return wait;
 }
 
 /**
- * rate_cg_stall - sleep for a stall, unless a signal arrives first
- * @ns: nanoseconds to sleep
+ * rate_cg_sleep_until - sleep until a time, unless a signal arrives first
+ * @until: nanoseconds of ktime_get_ns()
  *
  * Sleeps interruptibly on an hrtimer; the caller must hold no locks.
  *
- * Return: the nanoseconds not slept, 0 if the whole stall was served.
+ * Return: false if a signal ended the sleep.
  */
-u64 rate_cg_stall(u64 ns)
+bool rate_cg_sleep_until(u64 until)
 {
-	ktime_t end = ktime_add_ns(ktime_get(), ns);
-	ktime_t left;
+	ktime_t end = ns_to_ktime(until);
 
 	might_sleep();
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (signal_pending(current)) {
 			__set_current_state(TASK_RUNNING);
-			break;
+			return false;
 		}
 		if (!schedule_hrtimeout(&end, HRTIMER_MODE_ABS))
-			break;
+			return true;
 	}
-	left = ktime_sub(end, ktime_get());
-	return left > 0 ? left : 0;
+}
+
+/* The published bucket of @s, on the slow path. */
+static struct rate_bucket *rate_slots_cur(struct rate_slots *s)
+{
+	return rcu_dereference_protected(s->cur,
+					 lockdep_is_held(&rate_cg_mutex));
+}
+
+/* No charge may use @old once a grace period has passed. */
+static void rate_slots_retire(struct rate_slots *s, struct rate_bucket *old)
+{
+	int i;
+
+	if (!old)
+		return;
+	i = old - s->slot;
+	s->retired_gp[i] = get_state_synchronize_rcu();
+	s->retired[i] = true;
+}
+
+/* Whether @want differs from what @s publishes, NULL meaning none. */
+static bool rate_slots_differ(struct rate_slots *s,
+			      const struct rate_bucket *want)
+{
+	struct rate_bucket *cur = rate_slots_cur(s);
+
+	if (!cur || !want)
+		return cur || want;
+	return cur->rate != want->rate || cur->cost != want->cost ||
+	       cur->limit != want->limit ||
+	       cur->limit_borrow != want->limit_borrow;
+}
+
+/*
+ * Publishes @want's parameters in the spare slot, with the token state of
+ * the bucket it replaces, or publishes no bucket if @want is NULL. Waits
+ * for a grace period if the spare slot was retired less than one ago.
+ */
+static void rate_slots_publish(struct rate_slots *s,
+			       const struct rate_bucket *want)
+{
+	struct rate_bucket *old = rate_slots_cur(s), *b;
+	int i = old == &s->slot[0];
+
+	if (!rate_slots_differ(s, want))
+		return;
+	if (!want) {
+		RCU_INIT_POINTER(s->cur, NULL);
+		rate_slots_retire(s, old);
+		return;
+	}
+	if (s->retired[i]) {
+		cond_synchronize_rcu(s->retired_gp[i]);
+		s->retired[i] = false;
+	}
+	b = &s->slot[i];
+	rate_bucket_init(b, want->rate, want->cost,
+			 div64_u64(want->limit_borrow, want->cost),
+			 div64_u64(want->limit, want->cost));
+	rate_bucket_inherit(b, old, ktime_get_ns());
+	b->gen = rate_cg_gen + 1;
+	rcu_assign_pointer(s->cur, b);
+	smp_store_release(&rate_cg_gen, b->gen);
+	rate_slots_retire(s, old);
+}
+
+/*
+ * The limit bucket @rcg's setting asks for: BURST deep, of which up to
+ * all but one event is kept for the children's guaranteed events, and
+ * deeper for those if BURST is too shallow to keep them all.
+ */
+static bool rate_cg_want_limit(struct rate_cg *rcg, struct rate_bucket *want)
+{
+	u64 keep;
+
+	if (rcg->rate == RATE_CG_UNLIMITED)
+		return false;
+	keep = min(rcg->headroom, rcg->burst - 1);
+	rate_bucket_init(want, rcg->rate, NSEC_PER_SEC, rcg->burst - keep,
+			 rcg->burst - keep + rcg->headroom);
+	return true;
+}
+
+/*
+ * The share bucket @rcg's share asks for. Its rate is scaled down to at
+ * most 2^20 units per nanosecond, rounding down, so that shares never sum
+ * to more than the parent's rate. It is one event deep for what @rcg's
+ * subtree borrows and deeper by the headroom for its guaranteed events.
+ */
+static bool rate_cg_want_share(struct rate_cg *rcg, struct rate_bucket *want)
+{
+	int shift;
+
+	if (rcg->share_fp == RATE_CG_UNLIMITED)
+		return false;
+	shift = max(fls64(rcg->share_fp) - RATE_CG_FP_SHIFT, 0);
+	rate_bucket_init(want, rcg->share_fp >> shift,
+			 NSEC_PER_SEC << (RATE_CG_FP_SHIFT - shift), 1,
+			 min(1 + rcg->headroom, RATE_CG_MAX_SHARE_BURST));
+	return true;
+}
+
+/* The rate of a share bucket, back in fixed point. */
+static u64 rate_share_fp(const struct rate_bucket *b)
+{
+	return b->rate << (RATE_CG_FP_SHIFT -
+			   ilog2(div64_u64(b->cost, NSEC_PER_SEC)));
+}
+
+/* What @rcg passes down to its children, in fixed point; U64_MAX for all. */
+static u64 rate_cg_capacity_fp(struct rate_cg *rcg)
+{
+	u64 fp = rcg->share_fp;
+
+	if (rcg->rate != RATE_CG_UNLIMITED)
+		fp = min(fp, rcg->rate << RATE_CG_FP_SHIFT);
+	return fp;
+}
+
+/* Children first: the headroom and weight sum of each cgroup. */
+static void rate_cg_sum_children(struct rate_cg *top)
+{
+	struct cgroup_subsys_state *pos, *child;
+	struct rate_cg *rcg, *c;
+
+	rcu_read_lock();
+	css_for_each_descendant_post(pos, &top->css) {
+		rcg = css_rate_cg(pos);
+		rcg->headroom = 0;
+		rcg->weight_sum = 0;
+		css_for_each_child(child, pos) {
+			c = css_rate_cg(child);
+			if (!c->online)
+				continue;
+			rcg->headroom += min(1 + c->headroom,
+					     RATE_CG_MAX_SHARE_BURST);
+			rcg->weight_sum += c->weight;
+		}
+		rcg->headroom = min(rcg->headroom, RATE_CG_MAX_BURST);
+	}
+	rcu_read_unlock();
+}
+
+/* Parents first: each child's share of what its parent passes down. */
+static void rate_cg_split_shares(struct rate_cg *top)
+{
+	struct cgroup_subsys_state *pos, *child;
+	struct rate_cg *c;
+	u64 cap;
+
+	rcu_read_lock();
+	css_for_each_descendant_pre(pos, &top->css) {
+		cap = rate_cg_capacity_fp(css_rate_cg(pos));
+		css_for_each_child(child, pos) {
+			c = css_rate_cg(child);
+			if (!c->online || cap == RATE_CG_UNLIMITED)
+				c->share_fp = RATE_CG_UNLIMITED;
+			else
+				c->share_fp = div64_u64(cap * c->weight,
+							css_rate_cg(pos)->weight_sum);
+		}
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Publishes the buckets of @top's subtree that changed. With @grow false,
+ * the limits and the shares that did not grow; with @grow true, the
+ * shares that grew. May sleep: each cgroup is pinned while it is updated.
+ */
+static void rate_cg_publish(struct rate_cg *top, bool grow, bool *grew)
+{
+	struct cgroup_subsys_state *pos;
+	struct rate_bucket want, *cur;
+	struct rate_cg *rcg;
+	bool has;
+
+	rcu_read_lock();
+	css_for_each_descendant_pre(pos, &top->css) {
+		if (!css_tryget(pos))
+			continue;
+		rcu_read_unlock();
+		rcg = css_rate_cg(pos);
+		if (!grow) {
+			has = rate_cg_want_limit(rcg, &want);
+			rate_slots_publish(&rcg->limit, has ? &want : NULL);
+		}
+		has = rate_cg_want_share(rcg, &want);
+		cur = rate_slots_cur(&rcg->share);
+		if (has && (!cur || rcg->share_fp > rate_share_fp(cur))) {
+			*grew = true;
+			if (grow)
+				rate_slots_publish(&rcg->share, &want);
+		} else if (!grow) {
+			rate_slots_publish(&rcg->share, has ? &want : NULL);
+		}
+		rcu_read_lock();
+		css_put(pos);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Recomputes and publishes the limits and shares of the whole hierarchy
+ * of @rcg after a setting, a weight or the set of online cgroups changed.
+ * Shares that shrink are published first and those that grow only after
+ * a grace period, so that no charge ever sees shares that sum to more
+ * than their parent's rate.
+ */
+static void rate_cg_update(struct rate_cg *rcg)
+{
+	bool grew = false;
+
+	lockdep_assert_held(&rate_cg_mutex);
+	while (rate_cg_parent(rcg))
+		rcg = rate_cg_parent(rcg);
+	rate_cg_sum_children(rcg);
+	rate_cg_split_shares(rcg);
+	rate_cg_publish(rcg, false, &grew);
+	if (!grew)
+		return;
+	synchronize_rcu();
+	rate_cg_publish(rcg, true, &grew);
 }
 
 struct cgroup_subsys_state *
@@ -329,15 +709,40 @@ rate_cg_css_alloc(struct cgroup_subsys_state *parent_css)
 		kfree(rcg);
 		return ERR_PTR(-ENOMEM);
 	}
+	rcg->rate = RATE_CG_UNLIMITED;
+	rcg->weight = RATE_CG_WEIGHT_DFL;
+	rcg->share_fp = RATE_CG_UNLIMITED;
 	return &rcg->css;
 }
 
-/* Called after an RCU grace period: no charge can still see the bucket. */
+/* A new cgroup takes its share, and its siblings' shrink. */
+int rate_cg_css_online(struct cgroup_subsys_state *css)
+{
+	struct rate_cg *rcg = css_rate_cg(css);
+
+	mutex_lock(&rate_cg_mutex);
+	rcg->online = true;
+	rate_cg_update(rcg);
+	mutex_unlock(&rate_cg_mutex);
+	return 0;
+}
+
+/* A removed cgroup's share goes back to its siblings. */
+void rate_cg_css_offline(struct cgroup_subsys_state *css)
+{
+	struct rate_cg *rcg = css_rate_cg(css);
+
+	mutex_lock(&rate_cg_mutex);
+	rcg->online = false;
+	rate_cg_update(rcg);
+	mutex_unlock(&rate_cg_mutex);
+}
+
+/* Called after an RCU grace period: no charge can still see the buckets. */
 void rate_cg_css_free(struct cgroup_subsys_state *css)
 {
 	struct rate_cg *rcg = css_rate_cg(css);
 
-	kfree(rcu_dereference_protected(rcg->bucket, true));
 	free_percpu(rcg->stat);
 	kfree(rcg);
 }
@@ -354,6 +759,8 @@ void rate_cg_stat_read(struct rate_cg *rcg, struct rate_cg_stat *sum)
 		sum->admitted += READ_ONCE(s->admitted);
 		sum->throttled += READ_ONCE(s->throttled);
 		sum->delay_ns += READ_ONCE(s->delay_ns);
+		sum->guaranteed += READ_ONCE(s->guaranteed);
+		sum->borrowed += READ_ONCE(s->borrowed);
 		sum->events += READ_ONCE(s->events);
 		sum->events_local += READ_ONCE(s->events_local);
 	}
@@ -416,15 +823,13 @@ EXPORT_SYMBOL_IF_KUNIT(rate_cg_parse);
 int rate_cg_limit_show(struct seq_file *sf, void *v)
 {
 	struct rate_cg *rcg = css_rate_cg(seq_css(sf));
-	struct rate_bucket *b;
 
-	rcu_read_lock();
-	b = rcu_dereference(rcg->bucket);
-	if (b)
-		seq_printf(sf, "%llu %llu\n", b->rate, b->burst);
-	else
+	mutex_lock(&rate_cg_mutex);
+	if (rcg->rate == RATE_CG_UNLIMITED)
 		seq_puts(sf, "max\n");
-	rcu_read_unlock();
+	else
+		seq_printf(sf, "%llu %llu\n", rcg->rate, rcg->burst);
+	mutex_unlock(&rate_cg_mutex);
 	return 0;
 }
 
@@ -432,7 +837,6 @@ ssize_t rate_cg_limit_write(struct kernfs_open_file *of, char *buf,
 			    size_t nbytes, loff_t off)
 {
 	struct rate_cg *rcg = css_rate_cg(of_css(of));
-	struct rate_bucket *new = NULL, *old;
 	u64 rate, burst;
 	int ret;
 
@@ -442,24 +846,32 @@ ssize_t rate_cg_limit_write(struct kernfs_open_file *of, char *buf,
 	ret = rate_cg_parse(buf, &rate, &burst);
 	if (ret)
 		return ret;
-	if (rate != RATE_CG_UNLIMITED) {
-		new = kzalloc(sizeof(*new), GFP_KERNEL);
-		if (!new)
-			return -ENOMEM;
-		rate_bucket_init(new, rate, burst);
-	}
 
-	mutex_lock(&rate_cg_bucket_mutex);
-	old = rcu_dereference_protected(rcg->bucket,
-					lockdep_is_held(&rate_cg_bucket_mutex));
-	if (new)
-		rate_bucket_inherit(new, old, ktime_get_ns());
-	rcu_assign_pointer(rcg->bucket, new);
-	mutex_unlock(&rate_cg_bucket_mutex);
-
-	if (old)
-		kfree_rcu(old, rcu);
+	mutex_lock(&rate_cg_mutex);
+	rcg->rate = rate;
+	rcg->burst = burst;
+	rate_cg_update(rcg);
+	mutex_unlock(&rate_cg_mutex);
 	return nbytes;
+}
+
+u64 rate_cg_weight_read(struct cgroup_subsys_state *css, struct cftype *cft)
+{
+	return READ_ONCE(css_rate_cg(css)->weight);
+}
+
+int rate_cg_weight_write(struct cgroup_subsys_state *css, struct cftype *cft,
+			 u64 weight)
+{
+	struct rate_cg *rcg = css_rate_cg(css);
+
+	if (weight < RATE_CG_WEIGHT_MIN || weight > RATE_CG_WEIGHT_MAX)
+		return -ERANGE;
+	mutex_lock(&rate_cg_mutex);
+	WRITE_ONCE(rcg->weight, weight);
+	rate_cg_update(rcg);
+	mutex_unlock(&rate_cg_mutex);
+	return 0;
 }
 
 int rate_cg_events_show(struct seq_file *sf, void *v)

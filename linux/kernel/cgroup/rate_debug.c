@@ -9,6 +9,7 @@
  *   "snp N"      N calls of snp_cg_try_charge()
  *   "buslock N"  N calls of buslock_cg_charge(), each stall served with
  *                buslock_cg_stall(); a signal ends the write with -EINTR
+ *                (RATE 0 stalls until the settings change or a signal)
  *
  * Reading the same open file reports the totals of its writes so far:
  * admitted, refused, stall_ns (owed), slept_ns (served), interrupted.
@@ -18,6 +19,7 @@
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
+#include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/snp_cgroup.h>
@@ -51,24 +53,26 @@ static int rate_debug_snp(struct rate_debug_result *res, u32 n)
 
 static int rate_debug_buslock(struct rate_debug_result *res, u32 n)
 {
-	u64 stall, left;
+	u64 deadline, start;
 
 	if (!IS_ENABLED(CONFIG_CGROUP_BUSLOCK))
 		return -EOPNOTSUPP;
 	while (n--) {
-		stall = buslock_cg_charge();
+		deadline = buslock_cg_charge();
 		res->admitted++;
-		res->stall_ns += stall;
-		if (!stall) {
+		if (!deadline) {
 			cond_resched();
 			continue;
 		}
-		left = buslock_cg_stall(stall);
-		res->slept_ns += stall - left;
-		if (left) {
+		start = ktime_get_ns();
+		if (deadline != U64_MAX)
+			res->stall_ns += deadline > start ? deadline - start : 0;
+		if (buslock_cg_stall(&deadline)) {
+			res->slept_ns += ktime_get_ns() - start;
 			res->interrupted++;
 			return -EINTR;
 		}
+		res->slept_ns += ktime_get_ns() - start;
 	}
 	return 0;
 }

@@ -17,13 +17,19 @@
 /* Far from zero, and near a wrap of time * RATE for RATE 10^6. */
 #define T0	(18446744073709ULL * 1000 - 5 * NSEC_PER_SEC)
 
+/* A limit bucket, as "RATE BURST" with no children's shares to keep room for. */
+static void init_limit(struct rate_bucket *b, u64 rate, u64 burst)
+{
+	rate_bucket_init(b, rate, NSEC_PER_SEC, burst, burst);
+}
+
 static struct rate_bucket *new_bucket(struct kunit *test, u64 rate, u64 burst,
 				      u64 now)
 {
 	struct rate_bucket *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, b);
-	rate_bucket_init(b, rate, burst);
+	init_limit(b, rate, burst);
 	rate_bucket_inherit(b, NULL, now);
 	return b;
 }
@@ -32,7 +38,7 @@ static unsigned int drain(struct rate_bucket *b, u64 now)
 {
 	unsigned int n = 0;
 
-	while (rate_bucket_try_charge(b, now))
+	while (rate_bucket_try_charge(b, now, false))
 		n++;
 	return n;
 }
@@ -43,9 +49,9 @@ static void burst_then_rate(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, drain(b, T0), 5);
 	/* One token every 100 ms, not a nanosecond early. */
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + 100 * NSEC_PER_MSEC - 1));
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0 + 100 * NSEC_PER_MSEC));
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + 100 * NSEC_PER_MSEC));
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + 100 * NSEC_PER_MSEC - 1, false));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0 + 100 * NSEC_PER_MSEC, false));
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + 100 * NSEC_PER_MSEC, false));
 	/* A long idle refills to BURST and no further. */
 	KUNIT_EXPECT_EQ(test, drain(b, T0 + 3600 * NSEC_PER_SEC), 5);
 }
@@ -54,12 +60,12 @@ static void default_burst_and_uncharge(struct kunit *test)
 {
 	struct rate_bucket *b = new_bucket(test, 1, 1, T0);
 
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0));
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0, false));
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0, false));
 	rate_bucket_uncharge(b);
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0));
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + NSEC_PER_SEC - 1));
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0 + NSEC_PER_SEC));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0, false));
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + NSEC_PER_SEC - 1, false));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0 + NSEC_PER_SEC, false));
 }
 
 /*
@@ -108,7 +114,7 @@ static void check_upper_bound(struct kunit *test, struct rnd_state *rnd,
 	int step;
 
 	for (step = 0; step < STEPS; step++) {
-		while (n < MAX_EVENTS && rate_bucket_try_charge(b, now))
+		while (n < MAX_EVENTS && rate_bucket_try_charge(b, now, false))
 			at[n++] = now;
 		now += random_in(rnd, 1, 2 * gap);
 	}
@@ -159,7 +165,7 @@ static void rate_zero_admits_nothing(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, drain(b, T0), 0);
 	KUNIT_EXPECT_EQ(test, drain(b, T0 + 3600 * NSEC_PER_SEC), 0);
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), RATE_CG_MAX_STALL_NS);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), U64_MAX);
 }
 
 static void maxima_do_not_overflow(struct kunit *test)
@@ -181,38 +187,155 @@ static void maxima_do_not_overflow(struct kunit *test)
 	}
 }
 
-static void debt_is_bounded(struct kunit *test)
+/*
+ * Every bus lock is paid for: the debt is not capped, so V vCPUs charging
+ * at once owe V events, and the rate holds whatever V is.
+ */
+static void debt_is_kept_whole(struct kunit *test)
 {
 	struct rate_bucket *b = new_bucket(test, 100, 2, T0);
-	u64 stall = 0, prev = 0;
+	u64 stall = 0;
 	int i;
 
 	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), 0);
 	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), 0);
-	/* Every further lock at the same instant owes 10 ms more... */
-	for (i = 1; i <= 100; i++) {
+	/* Every further lock at the same instant owes 10 ms more, without end. */
+	for (i = 1; i <= 1000; i++) {
 		stall = rate_bucket_charge_debt(b, T0);
 		KUNIT_EXPECT_EQ(test, stall, i * 10 * NSEC_PER_MSEC);
 	}
-	/* ...until the debt reaches its bound and stays there. */
-	for (i = 0; i < 1000; i++) {
-		prev = stall;
-		stall = rate_bucket_charge_debt(b, T0);
-	}
-	KUNIT_EXPECT_EQ(test, stall, RATE_CG_MAX_STALL_NS);
-	KUNIT_EXPECT_EQ(test, prev, RATE_CG_MAX_STALL_NS);
+	KUNIT_EXPECT_EQ(test, rate_bucket_conform_ns(b, T0), stall);
 	/*
 	 * When the stall is over the bucket conforms, with nothing to spare:
 	 * the next lock owes one interval. A refusal of try_charge takes
 	 * nothing from the indebted bucket.
 	 */
+	KUNIT_EXPECT_EQ(test, rate_bucket_conform_ns(b, T0 + stall), 0);
 	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall), 10 * NSEC_PER_MSEC);
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + stall));
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + stall, false));
 	/* 30 ms later the debt is repaid and 2 tokens are back. */
 	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall + 30 * NSEC_PER_MSEC), 0);
 	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall + 30 * NSEC_PER_MSEC), 0);
 	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall + 30 * NSEC_PER_MSEC),
 			10 * NSEC_PER_MSEC);
+}
+
+/*
+ * Chargers read the clock, then race: one whose reading is older than
+ * the last writer's must see the bucket further in debt, never idle. A
+ * bucket deep in debt and a reading 1 ns stale once reset the debt.
+ */
+static void stale_reading_keeps_debt(struct kunit *test)
+{
+	struct rate_bucket *b = new_bucket(test, 10, 10, T0);
+	u64 stall, lag;
+	int i;
+
+	for (i = 0; i < 30; i++)
+		rate_bucket_charge_debt(b, T0);
+	for (lag = 1; lag <= 4 * NSEC_PER_SEC; lag *= 7) {
+		stall = rate_bucket_charge_debt(b, T0 - lag);
+		KUNIT_EXPECT_GE(test, stall, 2 * NSEC_PER_SEC + lag);
+		KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 - lag, false));
+		KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 - lag, true));
+	}
+	/* A full bucket read late: refill is counted from the stale reading. */
+	b = new_bucket(test, 10, 2, T0);
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0, false));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0 - NSEC_PER_SEC, false));
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0, false));
+}
+
+/*
+ * A parent "10 10" with two children whose shares are 5/s, one event
+ * deep: it keeps room for 2 guaranteed events, so borrowers find 8 and
+ * guaranteed events 10. A greedy child that retries every 1 ms for ten
+ * minutes of fake time takes every token it can; the polite child, one
+ * request every 2 s, comes within its share and is never refused. The
+ * parent admits at most 10 * T + 10 over every window.
+ */
+static void greedy_sibling_cannot_starve_share(struct kunit *test)
+{
+	struct rate_bucket *parent = kunit_kzalloc(test, sizeof(*parent), GFP_KERNEL);
+	struct rate_bucket *greedy = kunit_kzalloc(test, sizeof(*greedy), GFP_KERNEL);
+	struct rate_bucket *polite = kunit_kzalloc(test, sizeof(*polite), GFP_KERNEL);
+	u64 t, admitted = 0, window_start = T0, window_admitted = 0;
+	u64 polite_tries = 0, polite_ok = 0;
+	bool g;
+
+	KUNIT_ASSERT_NOT_NULL(test, parent);
+	KUNIT_ASSERT_NOT_NULL(test, greedy);
+	KUNIT_ASSERT_NOT_NULL(test, polite);
+	rate_bucket_init(parent, 10, NSEC_PER_SEC, 8, 10);
+	rate_bucket_init(greedy, 5, NSEC_PER_SEC, 1, 1);
+	rate_bucket_init(polite, 5, NSEC_PER_SEC, 1, 1);
+	rate_bucket_inherit(parent, NULL, T0);
+	rate_bucket_inherit(greedy, NULL, T0);
+	rate_bucket_inherit(polite, NULL, T0);
+
+	for (t = T0; t < T0 + 600 * NSEC_PER_SEC; t += NSEC_PER_MSEC) {
+		g = rate_bucket_try_charge(greedy, t, false);
+		if (rate_bucket_try_charge(parent, t, g)) {
+			admitted++;
+			window_admitted++;
+		} else if (g) {
+			rate_bucket_uncharge(greedy);
+		}
+		if ((t - T0) % (2 * NSEC_PER_SEC) == 1234 * NSEC_PER_USEC) {
+			polite_tries++;
+			g = rate_bucket_try_charge(polite, t, false);
+			KUNIT_EXPECT_TRUE(test, g);
+			if (rate_bucket_try_charge(parent, t, g)) {
+				polite_ok++;
+				admitted++;
+				window_admitted++;
+			}
+		}
+		if (t - window_start >= 10 * NSEC_PER_SEC) {
+			KUNIT_EXPECT_LE(test, window_admitted, 10 * 10 + 10);
+			window_start = t;
+			window_admitted = 0;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, polite_ok, polite_tries);
+	KUNIT_EXPECT_LE(test, admitted, 10 * 600 + 10);
+	KUNIT_EXPECT_GE(test, admitted, 10 * 600 - 1);
+}
+
+/* A guaranteed event may use the room kept for it; a borrower may not. */
+static void room_kept_for_guaranteed(struct kunit *test)
+{
+	struct rate_bucket *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	rate_bucket_init(b, 10, NSEC_PER_SEC, 3, 5);
+	rate_bucket_inherit(b, NULL, T0);
+	KUNIT_EXPECT_EQ(test, drain(b, T0), 3);
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0, true));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0, true));
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0, true));
+	/* In debt, a borrower waits until the bucket is back at its depth. */
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), 300 * NSEC_PER_MSEC);
+}
+
+/* Fill moves between buckets whose events cost different units. */
+static void inherit_across_costs(struct kunit *test)
+{
+	struct rate_bucket *old = new_bucket(test, 10, 10, T0);
+	struct rate_bucket *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_EQ(test, drain(old, T0), 10);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(old, T0), 100 * NSEC_PER_MSEC);
+	/*
+	 * One event of debt moves to a share of 5/s, scaled as shares are
+	 * (by 2^17 for that rate), 3 deep: 4 events ahead, of which 3 must
+	 * be repaid before a borrower gets through, 600 ms.
+	 */
+	rate_bucket_init(b, 5 << 17, NSEC_PER_SEC << 17, 1, 3);
+	rate_bucket_inherit(b, old, T0);
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0, true));
+	KUNIT_EXPECT_EQ(test, rate_bucket_conform_ns(b, T0), 600 * NSEC_PER_MSEC);
 }
 
 static void stall_length_rounds_up(struct kunit *test)
@@ -231,22 +354,22 @@ static void new_setting_keeps_fill(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	/* Take 4 of 10: 6 left. A deeper bucket keeps 6, a shallower 3. */
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0));
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0));
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0));
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0, false));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0, false));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0, false));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0, false));
 
-	rate_bucket_init(b, 1, 100);
+	init_limit(b, 1, 100);
 	rate_bucket_inherit(b, old, T0);
 	KUNIT_EXPECT_EQ(test, drain(b, T0), 6);
 
-	rate_bucket_init(b, 1, 3);
+	init_limit(b, 1, 3);
 	rate_bucket_inherit(b, old, T0);
 	KUNIT_EXPECT_EQ(test, drain(b, T0), 3);
 
 	/* From RATE 0 a bucket starts empty; from "max", full. */
-	rate_bucket_init(old, 0, 5);
-	rate_bucket_init(b, 1, 5);
+	init_limit(old, 0, 5);
+	init_limit(b, 1, 5);
 	rate_bucket_inherit(b, old, T0);
 	KUNIT_EXPECT_EQ(test, drain(b, T0), 0);
 	KUNIT_EXPECT_EQ(test, drain(b, T0 + NSEC_PER_SEC), 1);
@@ -301,7 +424,11 @@ static struct kunit_case rate_test_cases[] = {
 	KUNIT_CASE(random_schedules_bounds),
 	KUNIT_CASE(rate_zero_admits_nothing),
 	KUNIT_CASE(maxima_do_not_overflow),
-	KUNIT_CASE(debt_is_bounded),
+	KUNIT_CASE(debt_is_kept_whole),
+	KUNIT_CASE(stale_reading_keeps_debt),
+	KUNIT_CASE(greedy_sibling_cannot_starve_share),
+	KUNIT_CASE(room_kept_for_guaranteed),
+	KUNIT_CASE(inherit_across_costs),
 	KUNIT_CASE(stall_length_rounds_up),
 	KUNIT_CASE(new_setting_keeps_fill),
 	KUNIT_CASE(parse_accepts_and_rejects),

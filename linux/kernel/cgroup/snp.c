@@ -50,6 +50,8 @@ static int snp_stat_show(struct seq_file *sf, void *v)
 	rate_cg_stat_read(css_rate_cg(seq_css(sf)), &sum);
 	seq_printf(sf, "requests %llu\n", sum.admitted);
 	seq_printf(sf, "throttled %llu\n", sum.throttled);
+	seq_printf(sf, "guaranteed %llu\n", sum.guaranteed);
+	seq_printf(sf, "borrowed %llu\n", sum.borrowed);
 	return 0;
 }
 
@@ -59,6 +61,12 @@ static struct cftype snp_files[] = {
 		.flags = CFTYPE_NOT_ON_ROOT,
 		.seq_show = rate_cg_limit_show,
 		.write = rate_cg_limit_write,
+	},
+	{
+		.name = "weight",
+		.flags = CFTYPE_NOT_ON_ROOT,
+		.read_u64 = rate_cg_weight_read,
+		.write_u64 = rate_cg_weight_write,
 	},
 	{
 		.name = "stat",
@@ -81,6 +89,8 @@ static struct cftype snp_files[] = {
 
 struct cgroup_subsys snp_cgrp_subsys = {
 	.css_alloc = rate_cg_css_alloc,
+	.css_online = rate_cg_css_online,
+	.css_offline = rate_cg_css_offline,
 	.css_free = rate_cg_css_free,
 	.dfl_cftypes = snp_files,
 };
