@@ -239,10 +239,11 @@ static void stale_reading_keeps_debt(struct kunit *test)
 		KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 - lag, false));
 		KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 - lag, true));
 	}
-	/* A full bucket read late: refill is counted from the stale reading. */
+	/* A reading 1 s stale sees 10 more events ahead: refused. */
 	b = new_bucket(test, 10, 2, T0);
 	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0, false));
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0 - NSEC_PER_SEC, false));
+	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 - NSEC_PER_SEC, false));
+	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0, false));
 	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0, false));
 }
 
