@@ -26,16 +26,21 @@ static void set_limit(struct rate_cg *rcg, const char *setting)
 		abort();
 }
 
-/* chain[0] is the root; chain[depth] the charged cgroup. */
-static struct rate_cg *build_chain(int depth, bool limited)
+/*
+ * chain[0] is the root; chain[depth] the charged cgroup. @limited: 0 no
+ * limit, 1 every level at 10^6/s (every charge admitted, through every
+ * level's limit and share), 2 the same but the top level at "1 1", so
+ * that every charge but the first is refused at the top and rolled back
+ * below (the worst refusal).
+ */
+static struct rate_cg *build_chain(int depth, int limited)
 {
 	int i;
 
-	for (i = 0; i <= depth; i++) {
+	for (i = 0; i <= depth; i++)
 		chain[i] = model_new_cg(i ? chain[i - 1] : NULL);
-		if (i && limited)
-			set_limit(chain[i], "1000000 1000000");
-	}
+	for (i = 1; i <= depth && limited; i++)
+		set_limit(chain[i], limited == 2 && i == 1 ? "1 1" : "1000000 1000000");
 	return chain[depth];
 }
 
@@ -77,7 +82,7 @@ static u64 run(const char *what, struct rate_cg *leaf, long n)
 	return sum;
 }
 
-static double time_per_op(const char *what, int depth, bool limited)
+static double time_per_op(const char *what, int depth, int limited)
 {
 	struct rate_cg *leaf = build_chain(depth, limited);
 	long n = 2000000;
@@ -176,14 +181,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	printf("ns per charge, one thread, fake clock (every charge admitted):\n");
-	printf("%6s %14s %14s %16s\n", "depth", "snp, no limit", "snp, limited",
-	       "buslock, limited");
+	printf("ns per charge, one thread, fake clock:\n");
+	printf("%6s %14s %14s %14s %16s\n", "depth", "snp, no limit", "snp, limited",
+	       "snp, refused", "buslock, limited");
 	for (depth = 1; depth <= MAX_DEPTH; depth++)
-		printf("%6d %14.1f %14.1f %16.1f\n", depth,
-		       time_per_op("snp", depth, false),
-		       time_per_op("snp", depth, true),
-		       time_per_op("buslock", depth, true));
+		printf("%6d %14.1f %14.1f %14.1f %16.1f\n", depth,
+		       time_per_op("snp", depth, 0),
+		       time_per_op("snp", depth, 1),
+		       time_per_op("snp", depth, 2),
+		       time_per_op("buslock", depth, 1));
 	printf("___ratelimit (base lib/ratelimit.c), one state: %.1f ns\n",
 	       time_per_op("ratelimit", 1, false));
 	threads_table(min(nproc, SHIM_NR_CPUS));

@@ -22,11 +22,13 @@ ir() {
 
 echo
 echo "instructions per charge (callgrind, $n charges each):"
-printf '%6s %14s %14s %16s\n' depth "snp, no limit" "snp, limited" "buslock, limited"
+printf '%6s %14s %14s %14s %16s\n' depth "snp, no limit" "snp, limited" \
+	"snp, refused" "buslock, limited"
 for d in 1 2 3 4 5 6 7 8; do
-	printf '%6d %14s %14s %16s\n' "$d" \
+	printf '%6d %14s %14s %14s %16s\n' "$d" \
 		"$(ir rate_cg_try_charge snp "$d" 0 $n)" \
 		"$(ir rate_cg_try_charge snp "$d" 1 $n)" \
+		"$(ir rate_cg_try_charge snp "$d" 2 $n)" \
 		"$(ir rate_cg_charge_debt buslock "$d" 1 $n)"
 done
 printf '%s %s\n' "___ratelimit (base lib/ratelimit.c):" "$(ir ___ratelimit ratelimit 1 0 $n)"

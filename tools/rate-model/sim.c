@@ -19,7 +19,9 @@
  * The victim launches back to back, so the AMD-SP is always busy; "PSP
  * req" is the share of its time that went to guest requests.
  *
- * Output: a table on stdout and, with -o FILE, the data for the plot.
+ * Then fair sharing under attack: see simulate_fair().
+ *
+ * Output: tables on stdout and, with -o FILE, the data for the plot.
  */
 #include "kernel_shim.h"
 #include "rate.h"
@@ -229,6 +231,143 @@ static struct result simulate(int n, char policy)
 	return r;
 }
 
+/*
+ * Fair sharing under attack: a parent "100 100" and no per-VM limit; N
+ * antagonists run a modified (non-Linux) driver that re-sends a refused
+ * request 5-20 us later, and a Linux guest sends one request a minute
+ * (retry 2 s, wipe at 60 s). Without weights all VMs are in one cgroup
+ * under the parent (first come, first served); with weights each VM has
+ * its own cgroup, weight 100. The polite VM's phase is random per seed.
+ */
+struct fair_result {
+	int requests, wipes, seeds_wiped;
+	double wait_max_s;
+	double *waits;
+	int nwaits;
+};
+
+static u64 sim_rnd_state;
+
+static u64 sim_rnd(void)
+{
+	sim_rnd_state ^= sim_rnd_state << 13;
+	sim_rnd_state ^= sim_rnd_state >> 7;
+	sim_rnd_state ^= sim_rnd_state << 17;
+	return sim_rnd_state;
+}
+
+#define FAIR_SIM_NS	(150 * NSEC_PER_SEC)
+
+static void simulate_fair(int n, bool weights, u64 seed, struct fair_result *fr)
+{
+	struct rate_cg *root = model_new_cg(NULL), *parent = model_new_cg(root);
+	struct rate_cg *shared = weights ? NULL : model_new_cg(parent);
+	int nvms = n + 1, i, wipes = 0;
+	struct vm *vms = calloc(nvms, sizeof(*vms));
+
+	sim_rnd_state = seed * 0x9e3779b97f4a7c15ULL + 1;
+	heap_n = 0;
+	psp_free_at = psp_busy = psp_guest = 0;
+	shim_now = NSEC_PER_SEC;
+	set_limit(parent, PARENT_LIMIT);
+	for (i = 0; i < nvms; i++) {
+		vms[i].kind = i == 0 ? POLITE : ANTAGONIST;
+		vms[i].cg = weights ? model_new_cg(parent) : shared;
+		push(shim_now + sim_rnd() % (i ? NSEC_PER_MSEC : POLITE_PERIOD_NS),
+		     EV_ISSUE, i);
+	}
+	while (heap_n) {
+		struct event e = pop();
+		struct vm *vm = &vms[e.vm];
+
+		if (e.t >= FAIR_SIM_NS + NSEC_PER_SEC)
+			break;
+		shim_now = e.t;
+		if (e.ev == EV_DONE) {
+			if (vm->kind == POLITE) {
+				double w = (e.t - vm->first_try) / 1e9;
+
+				fr->waits[fr->nwaits++] = w;
+				fr->wait_max_s = max(fr->wait_max_s, w);
+				fr->requests++;
+				push(vm->first_try + POLITE_PERIOD_NS, EV_ISSUE, e.vm);
+				vm->first_try = 0;
+			} else {
+				push(e.t, EV_ISSUE, e.vm);
+			}
+			continue;
+		}
+		if (vm->kind == POLITE && !vm->first_try)
+			vm->first_try = e.t;
+		if (rate_cg_try_charge(vm->cg)) {
+			push(psp_submit(e.t, COST_GUEST_REQ), EV_DONE, e.vm);
+			continue;
+		}
+		if (vm->kind == POLITE) {
+			if (e.t + GUEST_RETRY_NS - vm->first_try > GUEST_GIVE_UP_NS) {
+				wipes++;
+				fr->requests++;
+				push(vm->first_try + POLITE_PERIOD_NS, EV_ISSUE, e.vm);
+				vm->first_try = 0;
+			} else {
+				push(e.t + GUEST_RETRY_NS, EV_ISSUE, e.vm);
+			}
+			continue;
+		}
+		push(e.t + 5 * NSEC_PER_USEC + sim_rnd() % (15 * NSEC_PER_USEC),
+		     EV_ISSUE, e.vm);
+	}
+	fr->wipes += wipes;
+	fr->seeds_wiped += !!wipes;
+	if (weights)
+		for (i = nvms - 1; i >= 0; i--)
+			model_free_cg(vms[i].cg);
+	else
+		model_free_cg(shared);
+	model_free_cg(parent);
+	model_free_cg(root);
+	free(vms);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void fair_table(FILE *data, int seeds)
+{
+	static const int ns[] = { 1, 4 };
+	int w, i, s;
+
+	printf("\nFair sharing: parent %s, no per-VM limits; antagonists re-send 5-20 us after BUSY;\n"
+	       "polite Linux guest, one request a minute, phase random per seed (%d seeds, %llu s each)\n",
+	       PARENT_LIMIT, seeds, (unsigned long long)(FAIR_SIM_NS / NSEC_PER_SEC));
+	printf("%-34s %4s %10s %14s %12s %12s %12s\n", "cell", "N", "seeds", "P(seed wiped)",
+	       "wiped req", "wait p50", "wait p99");
+	for (w = 0; w < 2; w++)
+		for (i = 0; i < 2; i++) {
+			struct fair_result fr = { 0 };
+
+			fr.waits = calloc(seeds * (FAIR_SIM_NS / POLITE_PERIOD_NS + 2),
+					  sizeof(double));
+			for (s = 0; s < seeds; s++)
+				simulate_fair(ns[i], w, s + 1, &fr);
+			qsort(fr.waits, fr.nwaits, sizeof(double), cmp_double);
+			printf("%-34s %4d %10d %13.2f%% %6d/%-5d %11.3fs %11.3fs\n",
+			       w ? "with weights (a cgroup per VM)" : "without (one cgroup, FCFS)",
+			       ns[i], seeds, 100.0 * fr.seeds_wiped / seeds, fr.wipes,
+			       fr.requests,
+			       fr.nwaits ? fr.waits[fr.nwaits / 2] : 0,
+			       fr.nwaits ? fr.waits[fr.nwaits * 99 / 100] : 0);
+			if (data)
+				fprintf(data, "# fair %c %d %f %d %d\n", w ? 'w' : 'f', ns[i],
+					(double)fr.seeds_wiped / seeds, fr.wipes, fr.requests);
+			free(fr.waits);
+		}
+}
+
 int main(int argc, char **argv)
 {
 	static const int ns[] = { 0, 4, 16, 64, 256, 1024 };
@@ -267,6 +406,7 @@ int main(int argc, char **argv)
 					r.polite_wait_max_s);
 		}
 	}
+	fair_table(data, 100);
 	if (data)
 		fclose(data);
 	return 0;
