@@ -163,6 +163,7 @@ static inline void *shim_alloc_percpu(void)
 #define rcu_read_unlock()	do { } while (0)
 #define rcu_dereference(p)	__atomic_load_n(&(p), __ATOMIC_CONSUME)
 #define rcu_dereference_protected(p, c)	(p)
+#define rcu_access_pointer(p)	__atomic_load_n(&(p), __ATOMIC_RELAXED)
 #define rcu_assign_pointer(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
 #define RCU_INIT_POINTER(p, v)	__atomic_store_n(&(p), (v), __ATOMIC_RELAXED)
 struct rcu_head { void *next; };

@@ -93,7 +93,7 @@ static int buslock_stat_show(struct seq_file *sf, void *v)
 	seq_printf(sf, "locks %llu\n", sum.admitted);
 	seq_printf(sf, "throttled %llu\n", sum.throttled);
 	seq_printf(sf, "guaranteed %llu\n", sum.guaranteed);
-	seq_printf(sf, "borrowed %llu\n", sum.borrowed);
+	seq_printf(sf, "borrowed %llu\n", sum.admitted - sum.guaranteed);
 	seq_printf(sf, "delay_usec %llu\n", div_u64(sum.delay_ns, NSEC_PER_USEC));
 	return 0;
 }

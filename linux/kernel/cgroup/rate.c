@@ -254,32 +254,36 @@ static bool rate_bucket_published_by(const struct rate_bucket *b,
 }
 
 /*
- * Counts an event at its cgroup and every ancestor, root included: refused
- * (@admitted false), or admitted with a stall of @stall_ns (U64_MAX: until
- * the settings change, which adds nothing to delay_ns). Bit L of @shared
- * says the cgroup L levels above the originator had a share, and the same
- * bit of @within that the event came within it.
+ * Counts an admitted event at its cgroup and every ancestor, root
+ * included. Bit L of @within says the event came within the share of the
+ * cgroup L levels above the originator. @stall_ns is its stall, U64_MAX
+ * for one until the settings change, which adds nothing to delay_ns.
  */
-static void rate_cg_count(struct rate_cg *leaf, bool admitted, u64 stall_ns,
-			  u64 shared, u64 within)
+static void rate_cg_count_admitted(struct rate_cg *leaf, u64 within,
+				   u64 stall_ns)
 {
 	u64 delay_ns = stall_ns == U64_MAX ? 0 : stall_ns;
 	struct rate_cg *rcg;
 	u64 bit = 1;
 
 	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg), bit <<= 1) {
-		if (admitted) {
-			this_cpu_inc(rcg->stat->admitted);
-			if (within & bit)
-				this_cpu_inc(rcg->stat->guaranteed);
-			else if (shared & bit)
-				this_cpu_inc(rcg->stat->borrowed);
-		}
-		if (!admitted || stall_ns) {
+		this_cpu_inc(rcg->stat->admitted);
+		if (within & bit)
+			this_cpu_inc(rcg->stat->guaranteed);
+		if (stall_ns) {
 			this_cpu_inc(rcg->stat->throttled);
 			this_cpu_add(rcg->stat->delay_ns, delay_ns);
 		}
 	}
+}
+
+/* Counts a refused event at its cgroup and every ancestor, root included. */
+static void rate_cg_count_refused(struct rate_cg *leaf)
+{
+	struct rate_cg *rcg;
+
+	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg))
+		this_cpu_inc(rcg->stat->throttled);
 }
 
 /*
@@ -312,74 +316,129 @@ static void rate_cg_throttled(struct rate_cg *cause)
 }
 
 /*
- * Whether an event may count as guaranteed above @rcg, @level levels above
- * its originator: it must conform to @rcg's share, with the status it had
- * at @rcg. No share means no limited ancestor: the status does not matter.
+ * Gives back what a walk charged below @stop: every limit, and the shares
+ * of the levels set in @within. A bucket published since the walk began
+ * (after generation @gen) was not charged by it and gets nothing, so a
+ * setting rewritten during a refusal never gains a token from it.
  */
-static bool rate_cg_share_try_charge(struct rate_cg *rcg, int level, u64 *now,
-				     bool guaranteed, u64 *shared, u64 *within)
+static void rate_cg_rollback(struct rate_cg *leaf, struct rate_cg *stop,
+			     unsigned long gen, u64 within)
 {
-	struct rate_bucket *s = rcu_dereference(rcg->share.cur);
+	struct rate_bucket *b;
+	struct rate_cg *rcg;
+	u64 bit = 1;
 
-	if (!s || level >= RATE_CG_SHARE_LEVELS)
-		return false;
-	*shared |= BIT_ULL(level);
-	if (!rate_bucket_try_charge(s, rate_cg_now(now), guaranteed))
-		return false;
-	*within |= BIT_ULL(level);
-	return true;
+	for (rcg = leaf; rcg != stop; rcg = rate_cg_parent(rcg), bit <<= 1) {
+		b = rcu_dereference(rcg->limit.cur);
+		if (b && rate_bucket_published_by(b, gen))
+			rate_bucket_uncharge(b);
+		if (!(within & bit))
+			continue;
+		b = rcu_dereference(rcg->share.cur);
+		if (b && rate_bucket_published_by(b, gen))
+			rate_bucket_uncharge(b);
+	}
+}
+
+/*
+ * The walk with fair sharing. At each level the cgroup's own limit
+ * decides first, with the status the event has there; then the cgroup's
+ * share decides its status one level up: within the share, the event is
+ * guaranteed there and may use the room kept for guaranteed events. Sets
+ * in @within the levels whose share it came within (and took a token
+ * from); beyond RATE_CG_SHARE_LEVELS levels it borrows.
+ *
+ * Return: the level whose limit refused the event, NULL if none did.
+ */
+static struct rate_cg *rate_cg_fair_try_charge(struct rate_cg *leaf, u64 now,
+					       u64 *within)
+{
+	bool guaranteed = false;
+	struct rate_bucket *b;
+	struct rate_cg *rcg;
+	u64 bit = 1;
+
+	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg), bit <<= 1) {
+		b = rcu_dereference(rcg->limit.cur);
+		if (b && !rate_bucket_try_charge(b, now, guaranteed))
+			return rcg;
+		b = rcu_dereference(rcg->share.cur);
+		guaranteed = b && bit && rate_bucket_try_charge(b, now, guaranteed);
+		if (guaranteed)
+			*within |= bit;
+	}
+	return NULL;
 }
 
 /**
  * rate_cg_try_charge - charge one event to a cgroup and its ancestors, or none
  * @leaf: the cgroup the event originates in
  *
- * The caller holds rcu_read_lock(). At each level the cgroup's own limit
- * decides, with the status the event has there, then its share decides
- * the status one level up. A refused event is counted as throttled at
- * @leaf and above, and as an event of the refusing level.
+ * The caller holds rcu_read_lock(). First every limit is charged as for
+ * an event that borrows, which leaves the room kept for guaranteed events
+ * alone: while no level is congested, that is all, and no share is
+ * touched. Only if some level refuses is the event charged again with
+ * fair sharing, where coming within its shares may admit it. A refused
+ * event is counted as throttled at @leaf and above, and as an event of
+ * the refusing level.
  *
  * Return: true if every limited level admitted the event.
  */
 bool rate_cg_try_charge(struct rate_cg *leaf)
 {
 	unsigned long gen = smp_load_acquire(&rate_cg_gen);
-	u64 now = 0, shared = 0, within = 0;
-	struct rate_cg *rcg, *done;
+	struct rate_cg *rcg, *refused;
+	struct rate_bucket *b;
+	u64 now = 0, within = 0;
+
+	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg)) {
+		b = rcu_dereference(rcg->limit.cur);
+		if (b && !rate_bucket_try_charge(b, rate_cg_now(&now), false))
+			break;
+	}
+	if (rcg) {
+		rate_cg_rollback(leaf, rcg, gen, 0);
+		refused = rate_cg_fair_try_charge(leaf, now, &within);
+		if (refused) {
+			rate_cg_rollback(leaf, refused, gen, within);
+			rate_cg_count_refused(leaf);
+			rate_cg_throttled(refused);
+			return false;
+		}
+	}
+	rate_cg_count_admitted(leaf, within, 0);
+	return true;
+}
+
+/*
+ * The stall of a bus lock already charged to every level, with fair
+ * sharing: the statuses come from the shares as in the try-charge walk,
+ * and only the levels where the lock borrowed stall the vCPU, until they
+ * let a borrower through again; the one that takes longest is @cause.
+ */
+static u64 rate_cg_fair_stall(struct rate_cg *leaf, u64 now, u64 *within,
+			      struct rate_cg **cause)
+{
+	u64 bit = 1, stall = 0, owed;
 	bool guaranteed = false;
 	struct rate_bucket *b;
-	int level = 0;
+	struct rate_cg *rcg;
 
-	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg), level++) {
+	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg), bit <<= 1) {
 		b = rcu_dereference(rcg->limit.cur);
-		if (b && !rate_bucket_try_charge(b, rate_cg_now(&now), guaranteed))
-			goto refused;
-		guaranteed = rate_cg_share_try_charge(rcg, level, &now, guaranteed,
-						      &shared, &within);
+		if (b && !guaranteed) {
+			owed = rate_bucket_conform_ns(b, now);
+			if (owed > stall) {
+				stall = owed;
+				*cause = rcg;
+			}
+		}
+		b = rcu_dereference(rcg->share.cur);
+		guaranteed = b && bit && rate_bucket_try_charge(b, now, guaranteed);
+		if (guaranteed)
+			*within |= bit;
 	}
-	rate_cg_count(leaf, true, 0, shared, within);
-	return true;
-
-refused:
-	/*
-	 * Give back what the levels below took. A bucket published since the
-	 * walk began was not charged by it: it gets nothing back, so a setting
-	 * rewritten during a refusal never gains a token from it.
-	 */
-	for (done = leaf, level = 0; done != rcg;
-	     done = rate_cg_parent(done), level++) {
-		b = rcu_dereference(done->limit.cur);
-		if (b && rate_bucket_published_by(b, gen))
-			rate_bucket_uncharge(b);
-		if (!(within & BIT_ULL(level)))
-			continue;
-		b = rcu_dereference(done->share.cur);
-		if (b && rate_bucket_published_by(b, gen))
-			rate_bucket_uncharge(b);
-	}
-	rate_cg_count(leaf, false, 0, 0, 0);
-	rate_cg_throttled(rcg);
-	return false;
+	return stall;
 }
 
 /**
@@ -387,9 +446,11 @@ refused:
  * @leaf: the cgroup the event originates in
  *
  * The caller holds rcu_read_lock(). Every limited level is charged, in
- * debt if need be. A level where the event came within its share does
- * not stall it: the shares below fit in the level's rate. Of the others,
- * the most indebted level decides the stall and counts it as its event.
+ * debt if need be. If that leaves some level in debt, the shares decide
+ * which levels the event borrowed from: a level where it came within its
+ * share does not stall it, since the shares below fit in the level's
+ * rate. Of the others, the most indebted decides the stall and counts it
+ * as its event.
  *
  * Return: the time until which the originator should stall, in
  * nanoseconds of ktime_get_ns(); 0 for no stall, U64_MAX for one that
@@ -397,25 +458,20 @@ refused:
  */
 u64 rate_cg_charge_debt(struct rate_cg *leaf)
 {
-	u64 now = 0, stall = 0, owed, shared = 0, within = 0;
+	u64 now = 0, stall = 0, owed, within = 0;
 	struct rate_cg *rcg, *cause = NULL;
-	bool guaranteed = false;
 	struct rate_bucket *b;
-	int level = 0;
 
-	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg), level++) {
+	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg)) {
 		b = rcu_dereference(rcg->limit.cur);
-		if (b) {
-			owed = rate_bucket_charge_debt(b, rate_cg_now(&now));
-			if (!guaranteed && owed > stall) {
-				stall = owed;
-				cause = rcg;
-			}
-		}
-		guaranteed = rate_cg_share_try_charge(rcg, level, &now, guaranteed,
-						      &shared, &within);
+		if (!b)
+			continue;
+		owed = rate_bucket_charge_debt(b, rate_cg_now(&now));
+		stall = max(stall, owed);
 	}
-	rate_cg_count(leaf, true, stall, shared, within);
+	if (stall)
+		stall = rate_cg_fair_stall(leaf, now, &within, &cause);
+	rate_cg_count_admitted(leaf, within, stall);
 	if (!stall)
 		return 0;
 	rate_cg_throttled(cause);
@@ -760,7 +816,6 @@ void rate_cg_stat_read(struct rate_cg *rcg, struct rate_cg_stat *sum)
 		sum->throttled += READ_ONCE(s->throttled);
 		sum->delay_ns += READ_ONCE(s->delay_ns);
 		sum->guaranteed += READ_ONCE(s->guaranteed);
-		sum->borrowed += READ_ONCE(s->borrowed);
 		sum->events += READ_ONCE(s->events);
 		sum->events_local += READ_ONCE(s->events_local);
 	}

@@ -42,7 +42,7 @@
 /* A stall is served in sleeps of at most this, each followed by a re-check. */
 #define RATE_CG_STALL_SLICE_NS	(100 * NSEC_PER_MSEC)
 
-/* Fair sharing covers the RATE_CG_SHARE_LEVELS levels nearest the charger. */
+/* Fair sharing covers the levels nearest the charger, as many as a u64 has bits. */
 #define RATE_CG_SHARE_LEVELS	64
 
 /**
@@ -97,8 +97,7 @@ struct rate_slots {
  *	       refused or stalled
  * @delay_ns: stalls owed by events that originated in the cgroup or below
  * @guaranteed: admitted events of the cgroup's subtree that came within
- *		its share of its parent
- * @borrowed: admitted events of the subtree beyond its share
+ *		its share of its parent; the others borrowed
  * @events: refusals or stalls caused by this cgroup's limit or a descendant's
  * @events_local: refusals or stalls caused by this cgroup's limit
  */
@@ -107,7 +106,6 @@ struct rate_cg_stat {
 	u64 throttled;
 	u64 delay_ns;
 	u64 guaranteed;
-	u64 borrowed;
 	u64 events;
 	u64 events_local;
 };

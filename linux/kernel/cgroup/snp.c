@@ -51,7 +51,7 @@ static int snp_stat_show(struct seq_file *sf, void *v)
 	seq_printf(sf, "requests %llu\n", sum.admitted);
 	seq_printf(sf, "throttled %llu\n", sum.throttled);
 	seq_printf(sf, "guaranteed %llu\n", sum.guaranteed);
-	seq_printf(sf, "borrowed %llu\n", sum.borrowed);
+	seq_printf(sf, "borrowed %llu\n", sum.admitted - sum.guaranteed);
 	return 0;
 }
 
