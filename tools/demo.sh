@@ -1,13 +1,14 @@
 #!/bin/bash
 # make demo: runs inside the booted test kernel (see Makefile).
 #
-# A host shares its AMD Secure Processor between VMs. The operator puts all
-# VMs under /vms with a limit sized to the device, and gives each VM its
-# own limit below it. Two greedy VMs request in a tight loop; a polite VM
-# asks once a second, as a guest fetching attestation reports would. A
-# live table shows what each cgroup got; the polite VM must never be
-# refused. Charges go through the test-only interface, as the vCPU thread
-# would charge them in KVM.
+# A host shares its AMD Secure Processor and its memory bus between VMs.
+# The operator puts all VMs under /vms with limits sized to the device and
+# the bus, and sets no per-VM limit: the VMs share /vms by weight. Two
+# greedy VMs send guest requests and take bus locks in tight loops; a
+# polite VM asks once a second and takes one bus lock a second. A live
+# table shows what each cgroup got; the polite VM, within its share, must
+# never be refused nor stalled. Charges go through the test-only
+# interface, as the vCPU thread would charge them in KVM.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 charge=$top/build/linux/tools/testing/selftests/cgroup/rate_charge
@@ -21,16 +22,15 @@ echo "+snp +buslock" > $CG/vms/cgroup.subtree_control
 for vm in greedy-a greedy-b polite; do mkdir -p $CG/vms/$vm; done
 
 echo "20 20" > $CG/vms/snp.req_rate		# what the device can serve
-echo "8 8" > $CG/vms/greedy-a/snp.req_rate	# each VM's own share
-echo "8 8" > $CG/vms/greedy-b/snp.req_rate
-echo "100 10" > $CG/vms/greedy-a/buslock.rate	# greedy-a also splits locks
+echo "100 20" > $CG/vms/buslock.rate		# what the bus can take
+echo 300 > $CG/vms/greedy-b/snp.weight		# greedy-b pays for more
 
 cat <<TXT
-Operator's settings:
-  /vms                snp.req_rate $(cat $CG/vms/snp.req_rate)   (sized to the AMD-SP)
-  /vms/greedy-a       snp.req_rate $(cat $CG/vms/greedy-a/snp.req_rate)   buslock.rate $(cat $CG/vms/greedy-a/buslock.rate)
-  /vms/greedy-b       snp.req_rate $(cat $CG/vms/greedy-b/snp.req_rate)
-  /vms/polite         snp.req_rate $(cat $CG/vms/polite/snp.req_rate)   (one request per second)
+Operator's settings (no per-VM limits: the VMs share /vms by weight):
+  /vms                snp.req_rate $(cat $CG/vms/snp.req_rate)   buslock.rate $(cat $CG/vms/buslock.rate)
+  /vms/greedy-a       snp.weight $(cat $CG/vms/greedy-a/snp.weight)   buslock.weight $(cat $CG/vms/greedy-a/buslock.weight)
+  /vms/greedy-b       snp.weight $(cat $CG/vms/greedy-b/snp.weight)   buslock.weight $(cat $CG/vms/greedy-b/buslock.weight)
+  /vms/polite         snp.weight $(cat $CG/vms/polite/snp.weight)   buslock.weight $(cat $CG/vms/polite/buslock.weight)   (1 request, 1 bus lock a second)
 
 TXT
 
@@ -44,20 +44,21 @@ in_cg() {
 for vm in greedy-a greedy-b; do
 	in_cg $CG/vms/$vm bash -c "while :; do '$charge' snp 20 >/dev/null; done" &
 	disown
+	in_cg $CG/vms/$vm bash -c "while :; do '$charge' buslock 20 >/dev/null; done" &
+	disown
 done
-in_cg $CG/vms/greedy-a bash -c "while :; do '$charge' buslock 20 >/dev/null; done" &
-disown
-in_cg $CG/vms/polite bash -c "while :; do '$charge' snp 1 >/dev/null; sleep 1; done" &
+in_cg $CG/vms/polite bash -c "while :; do '$charge' snp 1 >/dev/null; '$charge' buslock 1 >/dev/null; sleep 1; done" &
 disown
 
 key() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
 
 table() {
-	printf '%-16s %10s %10s %10s %12s %12s\n' cgroup "admitted" "refused" \
-		"bus locks" "stalled" "stall (ms)"
+	printf '%-16s %10s %10s %10s %10s %12s %12s\n' cgroup "admitted" "in share" \
+		"refused" "bus locks" "stalled" "stall (ms)"
 	for cg in vms vms/greedy-a vms/greedy-b vms/polite; do
-		printf '%-16s %10s %10s %10s %12s %12s\n' "/$cg" \
+		printf '%-16s %10s %10s %10s %10s %12s %12s\n' "/$cg" \
 			"$(key $CG/$cg/snp.stat requests)" \
+			"$(key $CG/$cg/snp.stat guaranteed)" \
 			"$(key $CG/$cg/snp.stat throttled)" \
 			"$(key $CG/$cg/buslock.stat locks)" \
 			"$(key $CG/$cg/buslock.stat throttled)" \
@@ -97,23 +98,25 @@ adm=$(key $CG/vms/snp.stat requests)
 bound=$(echo "20 * $t + 20" | bc | cut -d. -f1)
 pol_ok=$(key $CG/vms/polite/snp.stat requests)
 pol_no=$(key $CG/vms/polite/snp.stat throttled)
-ga_no=$(key $CG/vms/greedy-a/snp.events.local throttled)
-gb_no=$(key $CG/vms/greedy-b/snp.events.local throttled)
+ga_ok=$(key $CG/vms/greedy-a/snp.stat requests)
+gb_ok=$(key $CG/vms/greedy-b/snp.stat requests)
 par_no=$(key $CG/vms/snp.events.local throttled)
+pol_stall=$(key $CG/vms/polite/buslock.stat delay_usec)
 cat <<TXT
 
 Summary after ${t}s (the guest is emulated: time runs as it can):
   /vms passed $adm guest requests to the AMD-SP; its limit allows at most
   20/s * ${t}s + 20 = $bound.
-  greedy-a and greedy-b were refused $ga_no and $gb_no times by their own
-  limits (8/s each), and $par_no times by the /vms limit.
-  The polite VM sent $((pol_ok + pol_no)) requests: $pol_ok admitted, $pol_no refused.
-  greedy-a's $(key $CG/vms/greedy-a/buslock.stat locks) bus locks cost it $(( $(key $CG/vms/greedy-a/buslock.stat delay_usec) / 1000 )) ms of stalls at 100/s, burst 10.
+  The /vms limit refused $par_no requests; greedy-a got $ga_ok and greedy-b,
+  with three times the weight, $gb_ok.
+  The polite VM sent $((pol_ok + pol_no)) requests: $pol_ok admitted, $pol_no refused; its
+  $(key $CG/vms/polite/buslock.stat locks) bus locks were stalled for $pol_stall us in all.
+  The greedy VMs' bus locks cost them $(( $(key $CG/vms/greedy-a/buslock.stat delay_usec) / 1000 )) and $(( $(key $CG/vms/greedy-b/buslock.stat delay_usec) / 1000 )) ms of stalls.
 TXT
 for vm in greedy-a greedy-b polite; do rmdir $CG/vms/$vm; done
 rmdir $CG/vms
-if [ "$pol_no" = 0 ] && [ "$adm" -le "$bound" ]; then
-	echo "demo: ok: the polite VM was never refused, and /vms stayed within its limit"
+if [ "$pol_no" = 0 ] && [ "$pol_stall" = 0 ] && [ "$adm" -le "$bound" ]; then
+	echo "demo: ok: the polite VM was never refused nor stalled, and /vms stayed within its limit"
 else
 	echo "demo: FAILED"
 	exit 1

@@ -344,23 +344,28 @@ static void rate_cg_rollback(struct rate_cg *leaf, struct rate_cg *stop,
  * The walk with fair sharing. At each level the cgroup's own limit
  * decides first, with the status the event has there; then the cgroup's
  * share decides its status one level up: within the share, the event is
- * guaranteed there and may use the room kept for guaranteed events. Sets
- * in @within the levels whose share it came within (and took a token
- * from); beyond RATE_CG_SHARE_LEVELS levels it borrows.
+ * guaranteed there and may use the room kept for guaranteed events. The
+ * limits below @first have already admitted the event as borrowing, which
+ * they would whatever its status, and keep that charge. Sets in @within
+ * the levels whose share it came within (and took a token from); beyond
+ * RATE_CG_SHARE_LEVELS levels it borrows.
  *
  * Return: the level whose limit refused the event, NULL if none did.
  */
-static struct rate_cg *rate_cg_fair_try_charge(struct rate_cg *leaf, u64 now,
+static struct rate_cg *rate_cg_fair_try_charge(struct rate_cg *leaf,
+					       struct rate_cg *first, u64 now,
 					       u64 *within)
 {
-	bool guaranteed = false;
+	bool guaranteed = false, charged = true;
 	struct rate_bucket *b;
 	struct rate_cg *rcg;
 	u64 bit = 1;
 
 	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg), bit <<= 1) {
+		if (rcg == first)
+			charged = false;
 		b = rcu_dereference(rcg->limit.cur);
-		if (b && !rate_bucket_try_charge(b, now, guaranteed))
+		if (b && !charged && !rate_bucket_try_charge(b, now, guaranteed))
 			return rcg;
 		b = rcu_dereference(rcg->share.cur);
 		guaranteed = b && bit && rate_bucket_try_charge(b, now, guaranteed);
@@ -377,8 +382,8 @@ static struct rate_cg *rate_cg_fair_try_charge(struct rate_cg *leaf, u64 now,
  * The caller holds rcu_read_lock(). First every limit is charged as for
  * an event that borrows, which leaves the room kept for guaranteed events
  * alone: while no level is congested, that is all, and no share is
- * touched. Only if some level refuses is the event charged again with
- * fair sharing, where coming within its shares may admit it. A refused
+ * touched. Only if some level refuses does the walk go on with fair
+ * sharing from there, where coming within its shares may admit it. A refused
  * event is counted as throttled at @leaf and above, and as an event of
  * the refusing level.
  *
@@ -386,6 +391,7 @@ static struct rate_cg *rate_cg_fair_try_charge(struct rate_cg *leaf, u64 now,
  */
 bool rate_cg_try_charge(struct rate_cg *leaf)
 {
+	/* Pairs with rate_slots_publish(): buckets up to @gen are visible. */
 	unsigned long gen = smp_load_acquire(&rate_cg_gen);
 	struct rate_cg *rcg, *refused;
 	struct rate_bucket *b;
@@ -397,8 +403,7 @@ bool rate_cg_try_charge(struct rate_cg *leaf)
 			break;
 	}
 	if (rcg) {
-		rate_cg_rollback(leaf, rcg, gen, 0);
-		refused = rate_cg_fair_try_charge(leaf, now, &within);
+		refused = rate_cg_fair_try_charge(leaf, rcg, now, &within);
 		if (refused) {
 			rate_cg_rollback(leaf, refused, gen, within);
 			rate_cg_count_refused(leaf);
@@ -589,6 +594,7 @@ static void rate_slots_publish(struct rate_slots *s,
 	rate_bucket_inherit(b, old, ktime_get_ns());
 	b->gen = rate_cg_gen + 1;
 	rcu_assign_pointer(s->cur, b);
+	/* A charge that reads this generation sees @b, or a newer bucket. */
 	smp_store_release(&rate_cg_gen, b->gen);
 	rate_slots_retire(s, old);
 }

@@ -9,6 +9,7 @@
 #define _KERNEL_CGROUP_RATE_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/cgroup.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
@@ -37,7 +38,7 @@
  * than this is an idle bucket whose scaled clock wrapped, never debt: the
  * debt of a bucket saturates here (2^62 units is 4.6 * 10^9 events).
  */
-#define RATE_CG_MAX_AHEAD	(1ULL << 62)
+#define RATE_CG_MAX_AHEAD	BIT_ULL(62)
 
 /* A stall is served in sleeps of at most this, each followed by a re-check. */
 #define RATE_CG_STALL_SLICE_NS	(100 * NSEC_PER_MSEC)

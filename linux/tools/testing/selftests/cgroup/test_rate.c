@@ -394,7 +394,8 @@ static int test_rate_events_hierarchy(const char *root)
 		goto cleanup;
 	if (charge_in(child, "buslock", 2, &res))
 		goto cleanup;
-	ksft_print_msg("buslock: stall %llu ns; events %ld/%ld, parent %ld/%ld, throttled %ld, delay %ld us\n",
+	ksft_print_msg("buslock: stall %llu ns; events %ld/%ld, parent %ld/%ld, "
+		       "throttled %ld, delay %ld us\n",
 		       res.stall_ns, events_count(child, "buslock", true),
 		       events_count(child, "buslock", false),
 		       events_count(parent, "buslock", true),
@@ -818,7 +819,8 @@ static int test_rate_fair_polite(const char *root)
 	sleep(1);
 	if (cg_run(polite, polite_fn, p))
 		goto cleanup;
-	ksft_print_msg("polite: %d tries, %d refused, %llu ns stalled; greedy: %ld requests, %ld locks\n",
+	ksft_print_msg("polite: %d tries, %d refused, %llu ns stalled; "
+		       "greedy: %ld requests, %ld locks\n",
 		       p->tries, p->snp_refused, p->buslock_stall_ns,
 		       stat_key(greedy[0], "snp", "requests "),
 		       stat_key(greedy[1], "buslock", "locks "));
