@@ -394,8 +394,7 @@ static int test_rate_events_hierarchy(const char *root)
 		goto cleanup;
 	if (charge_in(child, "buslock", 2, &res))
 		goto cleanup;
-	ksft_print_msg("buslock: stall %llu ns; events %ld/%ld, parent %ld/%ld, "
-		       "throttled %ld, delay %ld us\n",
+	ksft_print_msg("stall %llu ns, events %ld/%ld/%ld/%ld, throttled %ld, %ld us\n",
 		       res.stall_ns, events_count(child, "buslock", true),
 		       events_count(child, "buslock", false),
 		       events_count(parent, "buslock", true),
