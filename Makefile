@@ -3,6 +3,9 @@
 #   make demo      boot the patched kernel and show the controllers at work
 #   make check     every test; ends with "N passed, N failed"
 #   make series    the git-am-able patch series, checked
+#
+# BASE=7.3 (mainline, the default) or BASE=6.12 (the backport) picks the
+# kernel for every target but check, which runs both.
 #   make vm-run CMD='...'   run a command in the booted test kernel
 #   make bench     ns and instructions per charge (userspace model)
 #   make fuzz      a long libFuzzer run of the model
@@ -13,14 +16,18 @@
 
 SHELL := /bin/bash
 BUILD := $(CURDIR)/build
-TREE := $(BUILD)/linux
-OBJ := $(BUILD)/obj-test
-BASE_TREE := $(BUILD)/base-tree
-BASE_OBJ := $(BUILD)/obj-base
+# BASE=7.3 (mainline) or BASE=6.12 (the backport series)
+BASE ?= 7.3
+export BASE
+BDIR := $(BUILD)/$(BASE)
+TREE := $(BDIR)/linux
+OBJ := $(BDIR)/obj-test
+BASE_TREE := $(BDIR)/base-tree
+BASE_OBJ := $(BDIR)/obj-base
 KERNEL := $(OBJ)/arch/x86/boot/bzImage
 BASE_KERNEL := $(BASE_OBJ)/arch/x86/boot/bzImage
-TEST_CONFIGS := configs/base.config configs/debug.config configs/rate.config
-BASE_CONFIGS := configs/base.config configs/debug.config
+TEST_CONFIGS := configs/base.config configs/base-$(BASE).config configs/debug.config configs/rate.config
+BASE_CONFIGS := configs/base.config configs/base-$(BASE).config configs/debug.config
 CMD ?= true
 
 .PHONY: all deps tree kernel base-kernel selftests vm-run vm-run-base demo \
@@ -51,7 +58,7 @@ vm-run-base: base-kernel
 	@scripts/vm-run.sh $(BASE_KERNEL) '$(CMD)'
 
 demo: kernel selftests
-	@scripts/vm-run.sh $(KERNEL) "DEMO_LIVE=$$([ -t 1 ] && echo 1 || echo 0) bash $(CURDIR)/tools/demo.sh"
+	@scripts/vm-run.sh $(KERNEL) "BASE=$(BASE) DEMO_LIVE=$$([ -t 1 ] && echo 1 || echo 0) bash $(CURDIR)/tools/demo.sh"
 
 check:
 	@scripts/check.sh
@@ -67,7 +74,7 @@ sim: deps
 	@$(MAKE) -s -C tools/rate-model sim
 
 series: deps
-	@scripts/make-series.sh $(BUILD)/series
+	@scripts/make-series.sh $(BDIR)/series
 
 clean:
 	rm -rf $(BUILD)

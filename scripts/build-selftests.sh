@@ -10,7 +10,7 @@ tree=$(realpath "$1")
 hdr=$tree/.selftest-headers
 if [ ! -f "$hdr/include/linux/cgroupstats.h" ] ||
    [ -n "$(find "$tree/include/uapi" -newer "$hdr/include/linux/cgroupstats.h" -print -quit)" ]; then
-	make -s -C "$tree" O="$BUILD/obj-headers-$(basename "$tree")" headers_install \
+	make -s -C "$tree" O="$BDIR/obj-headers-$(basename "$tree")" headers_install \
 		INSTALL_HDR_PATH="$hdr" >/dev/null
 fi
 # OUTPUT explicitly: lib.mk only defaults it at MAKELEVEL 0, and this

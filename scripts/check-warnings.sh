@@ -9,9 +9,9 @@ objs=$(series_entries | tr ' ' '\n' | grep -E '^(kernel|arch|virt|drivers)/.*\.c
 	sed 's/\.c$/.o/')
 [ -n "$objs" ] || exit 0
 # shellcheck disable=SC2086
-for o in $objs; do touch "$BUILD/linux/${o%.o}.c"; done
+for o in $objs; do touch "$BDIR/linux/${o%.o}.c"; done
 # shellcheck disable=SC2086
-out=$(make -s -C "$BUILD/linux" O="$BUILD/obj-test" CC="ccache gcc" W=1 C=2 $objs 2>&1)
+out=$(make -s -C "$BDIR/linux" O="$BDIR/obj-test" CC="ccache gcc" W=1 C=2 $objs 2>&1)
 echo "checked with W=1 C=2: $objs"
 if [ -n "$out" ]; then
 	echo "$out"

@@ -14,7 +14,7 @@ i=0
 while read -r patch files; do
 	c=${commits[$i]:-}
 	[ -n "$c" ] || die "no commit in $dev for $patch"
-	p=$TOP/patches/$patch
+	p=$PATCHES/$patch
 	excl=()
 	for f in $files; do excl+=(":!$f"); done
 	{

@@ -1,8 +1,36 @@
 #!/usr/bin/env bash
 # Install what the build, the runner and the guest tests need on a Debian
 # bookworm host. Adds bookworm-backports (and only that suite) for
-# linux-source-6.12. Idempotent: exits quickly when everything is present.
+# linux-source-6.12. Fetches linux-source-7.3 from trixie-backports
+# without adding that suite to the system (it would upgrade libc): a
+# separate sources list and state directory, a pinned version and
+# SHA-256, unpacked into a cache outside the repo. Idempotent: exits
+# quickly when everything is present.
 set -euo pipefail
+BASE=7.3 . "$(dirname "$0")/lib.sh"
+
+# fetch_mainline: the pinned linux-source-7.3 into $SRC_CACHE
+fetch_mainline() {
+	local dir=$SRC_CACHE/$BASE_PKG-$BASE_PKG_VERSION apt=$SRC_CACHE/apt deb
+	local opts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o Dir::Etc::sourceparts=-
+		    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
+		    -o APT::Sandbox::User=root)
+	[ -f "$LINUX_TARBALL" ] && return 0
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/deb"
+	echo "deb http://deb.debian.org/debian trixie-backports main" > "$apt/sources.list"
+	apt-get "${opts[@]}" update -q
+	(cd "$apt/deb" && rm -f ./*.deb &&
+	 apt-get "${opts[@]}" download -q "$BASE_PKG=$BASE_PKG_VERSION")
+	deb=$(ls "$apt/deb"/*.deb)
+	echo "$BASE_PKG_SHA256  $deb" | sha256sum -c --quiet ||
+		die "$deb: SHA-256 differs from the pinned $BASE_PKG_SHA256"
+	rm -rf "$dir.tmp"
+	dpkg-deb -x "$deb" "$dir.tmp"
+	mv "$dir.tmp" "$dir"
+	rm -f "$deb"
+	[ -f "$LINUX_TARBALL" ] || die "$deb holds no $LINUX_TARBALL"
+}
+fetch_mainline
 
 pkgs=(linux-source-6.12 build-essential bc bison flex libelf-dev libssl-dev
       ccache cpio xz-utils kmod qemu-system-x86 bats cgroup-tools sparse

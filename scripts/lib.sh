@@ -3,8 +3,38 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
-LINUX_TARBALL=${LINUX_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
-SERIES=$TOP/patches/series
+
+# The kernel the series is made for: BASE=7.3 (mainline, the default) or
+# BASE=6.12 (the backport). Each base has its own series of patches to
+# upstream files; the new files in linux/ are shared.
+BASE=${BASE:-7.3}
+case $BASE in
+7.3)
+	# Debian's linux-source-7.3 from trixie-backports, fetched by
+	# install-deps.sh into a cache outside the repo, never installed.
+	BASE_PKG=linux-source-7.3
+	BASE_PKG_VERSION=7.3.4-1~bpo13+1
+	BASE_PKG_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
+	BASE_VERSION=7.3.4
+	SRC_CACHE=${SRC_CACHE:-$HOME/.cache/snp-cgroup-src}
+	LINUX_TARBALL=$SRC_CACHE/$BASE_PKG-$BASE_PKG_VERSION/usr/src/$BASE_PKG.tar.xz
+	PATCHES=$TOP/patches
+	;;
+6.12)
+	# Debian's linux-source-6.12 from bookworm-backports, installed.
+	BASE_PKG=linux-source-6.12
+	BASE_VERSION=6.12.*
+	LINUX_TARBALL=/usr/src/linux-source-6.12.tar.xz
+	PATCHES=$TOP/patches/6.12
+	;;
+*)
+	echo "error: BASE=$BASE: the bases are 7.3 and 6.12" >&2
+	exit 1
+	;;
+esac
+# Trees and objects of one base: base (pristine), linux (patched), obj-*.
+BDIR=$BUILD/$BASE
+SERIES=$PATCHES/series
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/snp-cgroup-ccache}
 # Paths under the checkout hash relative, so any clone shares the cache.
 export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
@@ -19,6 +49,16 @@ series_entries() {
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$SERIES"
 }
 
+# copy_new_file SRC DST: a new file into a tree of this base, through the
+# base's $PATCHES/new-files.sed if it has one (API differences of a backport)
+copy_new_file() {
+	if [ -f "$PATCHES/new-files.sed" ]; then
+		sed -f "$PATCHES/new-files.sed" "$1" > "$2"
+	else
+		cp "$1" "$2"
+	fi
+}
+
 # patch_has_diff FILE: true when the patch file carries a diff
 patch_has_diff() { grep -q '^diff --git ' "$1"; }
 
@@ -26,4 +66,15 @@ patch_has_diff() { grep -q '^diff --git ' "$1"; }
 base_version() {
 	awk '/^VERSION =/{v=$3} /^PATCHLEVEL =/{p=$3} /^SUBLEVEL =/{s=$3}
 	     END {print v "." p "." s}' "$1/Makefile"
+}
+
+# kvm_selftests BASE: the KVM selftests of tests/kvm-selftests.list that
+# exist on a base, by their path on that base
+kvm_selftests() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/tests/kvm-selftests.list" |
+	while read -r t bases; do
+		[ -z "$bases" ] || [[ " $bases " == *" $1 "* ]] || continue
+		[ "$1" = 6.12 ] && t=${t/#x86\//x86_64/}
+		echo "$t"
+	done
 }

@@ -10,33 +10,33 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 out=$(realpath -m "$1")
-work=$BUILD/series-work
-amtree=$BUILD/series-am
+work=$BDIR/series-work
+amtree=$BDIR/series-am
 "$TOP/scripts/prepare-tree.sh" base
 
 ident=(-c "user.name=SNP cgroup developers" -c "user.email=snp-cgroup@lists.invalid")
 export GIT_AUTHOR_DATE="2026-11-21T00:00:00Z" GIT_COMMITTER_DATE="2026-11-21T00:00:00Z"
 
 # 1. One commit per series entry, on top of the pristine base.
-[ -d "$work/.git" ] || git clone -q --shared "$BUILD/base" "$work"
+[ -d "$work/.git" ] || git clone -q --shared "$BDIR/base" "$work"
 git -C "$work" checkout -q -f -B series base
 git -C "$work" clean -qfdx
 n=0
 while read -r patch files; do
 	n=$((n + 1))
-	p=$TOP/patches/$patch
+	p=$PATCHES/$patch
 	if patch_has_diff "$p"; then
 		git -C "$work" apply --index "$p" ||
-			die "patches/$patch does not apply"
+			die "${PATCHES#$TOP/}/$patch does not apply"
 	fi
 	for f in $files; do
 		mkdir -p "$work/$(dirname "$f")"
-		cp "$TOP/linux/$f" "$work/$f"
+		copy_new_file "$TOP/linux/$f" "$work/$f"
 		git -C "$work" add -f "$f"
 	done
 	sed -n '/^---$/q; p' "$p" | sed '1s/^Subject: //' |
 		git -C "$work" "${ident[@]}" commit -q -F - ||
-		die "patches/$patch makes an empty commit"
+		die "${PATCHES#$TOP/}/$patch makes an empty commit"
 done < <(series_entries)
 note "$n patches committed in $work"
 
@@ -45,8 +45,8 @@ rm -rf "$out"
 git -C "$work" "${ident[@]}" format-patch -q --cover-letter --no-signature \
 	-o "$out" base..series
 cover=$(ls "$out"/0000-*.patch)
-subject=$(sed -n '1s/^Subject: //p' "$TOP/patches/cover-letter")
-python3 - "$cover" "$TOP/patches/cover-letter" "$subject" <<'PY'
+subject=$(sed -n '1s/^Subject: //p' "$PATCHES/cover-letter")
+python3 - "$cover" "$PATCHES/cover-letter" "$subject" <<'PY'
 import sys
 cover, src, subject = sys.argv[1:]
 body = open(src).read().split('\n', 2)[2]
@@ -58,7 +58,7 @@ note "series written to $out"
 
 # 3. git am onto a pristine base.
 rm -rf "$amtree"
-git clone -q --shared "$BUILD/base" "$amtree"
+git clone -q --shared "$BDIR/base" "$amtree"
 git -C "$amtree" checkout -q -b am base
 ls "$out"/[0-9]*.patch | grep -v '/0000-' |
 	xargs git -C "$amtree" "${ident[@]}" am -q ||
@@ -66,7 +66,7 @@ ls "$out"/[0-9]*.patch | grep -v '/0000-' |
 git -C "$amtree" fetch -q "$work" series
 git -C "$amtree" diff --quiet FETCH_HEAD am ||
 	die "the applied series differs from the repo's tree"
-echo "series: git am onto $(cat "$BUILD/base/.git/snp-cgroup-base"): ok"
+echo "series: git am onto $(cat "$BDIR/base/.git/snp-cgroup-base"): ok"
 
 # 4. checkpatch --strict: any error, warning or check fails.
 bad=0
@@ -83,16 +83,32 @@ for p in "$out"/[0-9]*.patch; do
 done
 [ $bad = 0 ] || die "checkpatch found problems"
 
-# 5. The tree builds after every patch.
+# 5. The tree builds after every patch: the directories the patch touches
+# and those of the hooks and the core (kernel/cgroup/, arch/x86/kvm/),
+# whose files include what the series changes; the whole vmlinux after
+# the last patch, so that linking and modpost see the complete series.
 if [ "${SERIES_BUILD:-1}" != 0 ]; then
-	obj=$BUILD/obj-series
+	obj=$BDIR/obj-series
+	last=$(git -C "$amtree" rev-parse am)
 	for c in $(git -C "$amtree" rev-list --reverse base..am); do
 		git -C "$amtree" checkout -q "$c"
-		note "building after: $(git -C "$amtree" log -1 --format=%s "$c")"
+		subject=$(git -C "$amtree" log -1 --format=%s "$c")
+		if [ "$c" = "$last" ]; then
+			targets=(vmlinux)
+		else
+			mapfile -t targets < <({
+				echo kernel/cgroup/
+				echo arch/x86/kvm/
+				git -C "$amtree" diff-tree --no-commit-id --name-only -r "$c" |
+					grep -E '^(arch|block|crypto|drivers|fs|init|ipc|kernel|lib|mm|net|security|virt)/.*\.c$' |
+					xargs -r -n1 dirname | sed 's|$|/|'
+			} | sort -u)
+		fi
+		note "building after: $subject (${targets[*]})"
 		ALLOW_DROPPED=1 FORCE_CONFIG=1 "$TOP/scripts/build-kernel.sh" "$amtree" "$obj" \
-			"$TOP/configs/series.config" -- vmlinux ||
-			die "build fails after: $(git -C "$amtree" log -1 --format=%s "$c")"
-		echo "series: builds after $(git -C "$amtree" log -1 --format=%s "$c")"
+			"$TOP/configs/series.config" -- "${targets[@]}" ||
+			die "build fails after: $subject"
+		echo "series: builds after $subject (${targets[*]})"
 	done
 	git -C "$amtree" checkout -q am
 fi

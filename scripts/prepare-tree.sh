@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lay the series onto a kernel tree.
 #
-#   prepare-tree.sh base             unpack the pinned base once (build/base)
+#   prepare-tree.sh base             unpack the pinned base once (build/BASE/base)
 #   prepare-tree.sh tree DIR [N]     make DIR = base + the first N entries of
 #                                    the series (all by default)
 #
@@ -11,7 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 ensure_base() {
-	local base=$BUILD/base ver
+	local base=$BDIR/base ver
 	[ -f "$base/.git/snp-cgroup-base" ] && return 0
 	[ -f "$LINUX_TARBALL" ] ||
 		die "$LINUX_TARBALL missing: run scripts/install-deps.sh"
@@ -20,15 +20,16 @@ ensure_base() {
 	mkdir -p "$base.tmp"
 	tar -C "$base.tmp" --strip-components=1 -xf "$LINUX_TARBALL"
 	ver=$(base_version "$base.tmp")
+	# shellcheck disable=SC2254
 	case $ver in
-	6.12.*) ;;
-	*) die "base is Linux $ver; this series is made for 6.12.y only" ;;
+	$BASE_VERSION) ;;
+	*) die "$LINUX_TARBALL is Linux $ver; BASE=$BASE wants $BASE_VERSION" ;;
 	esac
 	git -C "$base.tmp" init -q -b pristine
 	git -C "$base.tmp" -c user.name=base -c user.email=base@invalid \
 		add -f -A . >/dev/null
 	git -C "$base.tmp" -c user.name=base -c user.email=base@invalid \
-		commit -q -m "Linux $ver (Debian linux-source-6.12)"
+		commit -q -m "Linux $ver (Debian $BASE_PKG)"
 	git -C "$base.tmp" tag base
 	echo "$ver" > "$base.tmp/.git/snp-cgroup-base"
 	mv "$base.tmp" "$base"
@@ -40,7 +41,7 @@ prepare_tree() {
 	local manifest=$dir/.git/snp-cgroup-manifest
 	if [ ! -d "$dir/.git" ]; then
 		note "cloning base into $dir"
-		git clone -q --shared "$BUILD/base" "$dir"
+		git clone -q --shared "$BDIR/base" "$dir"
 	fi
 	stage=$(mktemp -d)
 	idx=$(mktemp)
@@ -50,12 +51,12 @@ prepare_tree() {
 	while read -r patch files; do
 		[ "$n" -lt "$limit" ] || break
 		n=$((n + 1))
-		[ -f "$TOP/patches/$patch" ] || die "series names missing patches/$patch"
-		if patch_has_diff "$TOP/patches/$patch"; then
+		[ -f "$PATCHES/$patch" ] || die "series names missing patches/$patch"
+		if patch_has_diff "$PATCHES/$patch"; then
 			GIT_INDEX_FILE=$idx git -C "$dir" apply --cached \
-				"$TOP/patches/$patch" 2>"$stage/err" || {
+				"$PATCHES/$patch" 2>"$stage/err" || {
 				cat "$stage/err" >&2
-				die "patches/$patch does not apply to Linux $(cat "$BUILD/base/.git/snp-cgroup-base")"
+				die "${PATCHES#$TOP/}/$patch does not apply to Linux $(cat "$BDIR/base/.git/snp-cgroup-base")"
 			}
 		fi
 		for f in $files; do
@@ -73,7 +74,7 @@ prepare_tree() {
 	while read -r f; do
 		[ -f "$TOP/linux/$f" ] || continue
 		mkdir -p "$stage/tree/$(dirname "$f")"
-		cp "$TOP/linux/$f" "$stage/tree/$f"
+		copy_new_file "$TOP/linux/$f" "$stage/tree/$f"
 	done < "$stage/list"
 	rsync -rc "$stage/tree/" "$dir/"
 	# Files an earlier run changed that this one does not: restore them.

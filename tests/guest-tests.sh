@@ -3,11 +3,14 @@
 # Prints one line per test case, "RESULT pass|fail|skip SUITE:NAME", which
 # the host counts; the suites' own output streams as it comes.
 #
-#   guest-tests.sh TREE [SUITE...]     suites: kunit rate bats upstream kvm
+#   guest-tests.sh TREE [SUITE...]     suites: kunit rate kvmstall bats
+#                                      upstream kvm
 set -u
 tree=$1
 shift
-suites=${*:-kunit rate bats upstream kvm}
+# The base the tree is: 7.3 or 6.12
+base=$(awk '/^VERSION =/{v=$3} /^PATCHLEVEL =/{p=$3} END {print v "." p}' "$tree/Makefile")
+suites=${*:-kunit rate kvmstall bats upstream kvm}
 sdir=$tree/tools/testing/selftests/cgroup
 here=$(cd "$(dirname "$0")" && pwd)
 per_test_timeout=${GUEST_TEST_TIMEOUT:-600}
@@ -51,6 +54,19 @@ run_rate() {
 	timeout "$per_test_timeout" stdbuf -oL -eL "$sdir/test_rate" 2>&1 | tap_results rate
 }
 
+run_kvmstall() {
+	# The stall path in KVM_RUN, with the test-only bus-lock injection
+	# (mainline series only: the patch that adds both is not for merging).
+	local t=$tree/tools/testing/selftests/kvm/x86/buslock_cgroup_test
+	if [ "$base" != 7.3 ]; then
+		echo "RESULT skip kvmstall (the test-only injection is in the mainline series only)"
+		return
+	fi
+	[ -x "$t" ] || { echo "RESULT fail kvmstall (not built)"; return; }
+	(cd "$(dirname "$t")" && timeout "$per_test_timeout" stdbuf -oL -eL "$t") 2>&1 |
+		tap_results kvmstall
+}
+
 run_bats() {
 	export RATE_CHARGE=$sdir/rate_charge
 	local f
@@ -78,7 +94,7 @@ run_kvm() {
 		echo "RESULT fail kvm:/dev/kvm (no KVM in the guest)"
 		return
 	fi
-	for t in $(sed -e 's/#.*//' -e '/^\s*$/d' "$here/kvm-selftests.list"); do
+	for t in $(TOP=$here/.. . "$here/../scripts/lib.sh" && kvm_selftests "$base"); do
 		echo "=== kvm $t"
 		(cd "$kdir" && timeout 300 "./$t") 2>&1 | tail -15
 		rc=${PIPESTATUS[0]}

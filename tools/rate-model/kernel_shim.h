@@ -131,6 +131,7 @@ static inline int schedule_hrtimeout(ktime_t *end, int mode)
 
 /* memory */
 #define kzalloc(size, gfp)	calloc(1, (size))
+#define kzalloc_obj(obj)	calloc(1, sizeof(obj))
 #define kfree(p)		free((void *)(p))
 #define kfree_rcu(p, field)	free(p)
 

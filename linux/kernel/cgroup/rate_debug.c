@@ -126,7 +126,7 @@ static ssize_t rate_debug_read(struct file *file, char __user *ubuf,
 
 static int rate_debug_open(struct inode *inode, struct file *file)
 {
-	struct rate_debug_result *res = kzalloc(sizeof(*res), GFP_KERNEL);
+	struct rate_debug_result *res = kzalloc_obj(*res);
 
 	if (!res)
 		return -ENOMEM;

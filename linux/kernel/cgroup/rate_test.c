@@ -445,4 +445,4 @@ kunit_test_suite(rate_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the cgroup rate token buckets");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
