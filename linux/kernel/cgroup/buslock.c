@@ -17,6 +17,41 @@
 
 #include "rate.h"
 
+/*
+ * Bumped after each change that can put a task under a limit or take it
+ * out: a write of buslock.rate anywhere, and a migration of tasks. KVM
+ * reads it before each VM-entry and looks at buslock_cg_limited() again
+ * when it has moved, to turn bus-lock detection on or off.
+ */
+atomic_t buslock_cg_seq = ATOMIC_INIT(0);
+EXPORT_SYMBOL_GPL(buslock_cg_seq);
+
+/* Release: a reader that sees the new count sees the new limits. */
+static void buslock_cg_seq_bump(void)
+{
+	atomic_inc_return_release(&buslock_cg_seq);
+}
+
+/**
+ * buslock_cg_limited - whether the current task's bus locks are limited
+ *
+ * Return: true if the task's buslock cgroup or an ancestor has a limit,
+ * so that KVM must see the task's bus locks to charge them. Read
+ * buslock_cg_path_seq() first and look again when it changes.
+ */
+bool buslock_cg_limited(void)
+{
+	bool limited;
+
+	if (!cgroup_subsys_enabled(buslock_cgrp_subsys))
+		return false;
+	rcu_read_lock();
+	limited = rate_cg_limited(css_rate_cg(task_css(current, buslock_cgrp_id)));
+	rcu_read_unlock();
+	return limited;
+}
+EXPORT_SYMBOL_GPL(buslock_cg_limited);
+
 /**
  * buslock_cg_charge - charge one bus lock to the current task's cgroup
  *
@@ -98,12 +133,27 @@ static int buslock_stat_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
+static ssize_t buslock_rate_write(struct kernfs_open_file *of, char *buf,
+				  size_t nbytes, loff_t off)
+{
+	ssize_t ret = rate_cg_limit_write(of, buf, nbytes, off);
+
+	if (ret >= 0)
+		buslock_cg_seq_bump();
+	return ret;
+}
+
+static void buslock_attach(struct cgroup_taskset *tset)
+{
+	buslock_cg_seq_bump();
+}
+
 static struct cftype buslock_files[] = {
 	{
 		.name = "rate",
 		.flags = CFTYPE_NOT_ON_ROOT,
 		.seq_show = rate_cg_limit_show,
-		.write = rate_cg_limit_write,
+		.write = buslock_rate_write,
 	},
 	{
 		.name = "weight",
@@ -135,5 +185,6 @@ struct cgroup_subsys buslock_cgrp_subsys = {
 	.css_online = rate_cg_css_online,
 	.css_offline = rate_cg_css_offline,
 	.css_free = rate_cg_css_free,
+	.attach = buslock_attach,
 	.dfl_cftypes = buslock_files,
 };

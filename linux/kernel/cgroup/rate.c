@@ -510,6 +510,26 @@ u64 rate_cg_conform_ns(struct rate_cg *leaf)
 }
 
 /**
+ * rate_cg_limited - whether a limit bounds a cgroup's events
+ * @leaf: the cgroup
+ *
+ * The caller holds rcu_read_lock(). A user that only needs to see events
+ * while they are limited (KVM turns bus-lock detection on and off with
+ * this) must look again whenever a limit or the task's cgroup changes.
+ *
+ * Return: true if @leaf or an ancestor has a limit other than "max".
+ */
+bool rate_cg_limited(struct rate_cg *leaf)
+{
+	struct rate_cg *rcg;
+
+	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg))
+		if (rcu_access_pointer(rcg->limit.cur))
+			return true;
+	return false;
+}
+
+/**
  * rate_cg_sleep_until - sleep until a time, unless a signal arrives first
  * @until: nanoseconds of ktime_get_ns()
  *
@@ -763,7 +783,7 @@ rate_cg_css_alloc(struct cgroup_subsys_state *parent_css)
 {
 	struct rate_cg *rcg;
 
-	rcg = kzalloc(sizeof(*rcg), GFP_KERNEL);
+	rcg = kzalloc_obj(*rcg);
 	if (!rcg)
 		return ERR_PTR(-ENOMEM);
 	rcg->stat = alloc_percpu(struct rate_cg_stat);

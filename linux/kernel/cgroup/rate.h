@@ -170,6 +170,7 @@ int rate_cg_parse(char *buf, u64 *rate, u64 *burst);
 bool rate_cg_try_charge(struct rate_cg *rcg);
 u64 rate_cg_charge_debt(struct rate_cg *rcg);
 u64 rate_cg_conform_ns(struct rate_cg *rcg);
+bool rate_cg_limited(struct rate_cg *rcg);
 bool rate_cg_sleep_until(u64 until);
 
 /* Controller plumbing shared by snp and buslock. */
