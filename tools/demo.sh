@@ -11,7 +11,7 @@
 # interface, as the vCPU thread would charge them in KVM.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-charge=$top/build/linux/tools/testing/selftests/cgroup/rate_charge
+charge=$top/build/${BASE:-7.3}/linux/tools/testing/selftests/cgroup/rate_charge
 CG=/sys/fs/cgroup
 duration=${DEMO_SECONDS:-20}
 
