@@ -89,12 +89,17 @@ run_upstream() {
 }
 
 run_kvm() {
-	local kdir=$tree/tools/testing/selftests/kvm t rc
+	local kdir=$tree/tools/testing/selftests/kvm t rc tests
 	if [ ! -c /dev/kvm ]; then
 		echo "RESULT fail kvm:/dev/kvm (no KVM in the guest)"
 		return
 	fi
-	for t in $(TOP=$here/.. . "$here/../scripts/lib.sh" && kvm_selftests "$base"); do
+	tests=$(. "$here/../scripts/lib.sh" && kvm_selftests "$base")
+	if [ -z "$tests" ]; then
+		echo "RESULT fail kvm:list (no KVM selftests for $base)"
+		return
+	fi
+	for t in $tests; do
 		echo "=== kvm $t"
 		(cd "$kdir" && timeout 300 "./$t") 2>&1 | tail -15
 		rc=${PIPESTATUS[0]}
