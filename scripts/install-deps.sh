@@ -4,8 +4,11 @@
 # linux-source-6.12. Fetches linux-source-7.3 from trixie-backports
 # without adding that suite to the system (it would upgrade libc): a
 # separate sources list and state directory, a pinned version and
-# SHA-256, unpacked into a cache outside the repo. Idempotent: exits
-# quickly when everything is present.
+# SHA-256, unpacked into a cache outside the repo. Mainline's sparse
+# check needs a sparse that knows __typeof_unqual__, newer than
+# bookworm's 0.6.4: Debian's 0.6.5~rc1 source is fetched the same way
+# (from sid's sources, pinned) and built into that cache. Idempotent:
+# quick when everything is present.
 set -euo pipefail
 BASE=7.3 . "$(dirname "$0")/lib.sh"
 
@@ -30,6 +33,31 @@ fetch_mainline() {
 	rm -f "$deb"
 	[ -f "$LINUX_TARBALL" ] || die "$deb holds no $LINUX_TARBALL"
 }
+# build_sparse: the pinned sparse source, built into $SPARSE
+build_sparse() {
+	local apt=$SRC_CACHE/apt-sparse dir=${SPARSE%/sparse} tgz
+	local opts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o Dir::Etc::sourceparts=-
+		    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
+		    -o APT::Sandbox::User=root)
+	[ -x "$SPARSE" ] && return 0
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/src"
+	echo "deb-src http://deb.debian.org/debian sid main" > "$apt/sources.list"
+	apt-get "${opts[@]}" update -q
+	(cd "$apt/src" && rm -f ./* &&
+	 apt-get "${opts[@]}" source --download-only -q "sparse=$SPARSE_PKG_VERSION")
+	tgz=$apt/src/sparse_${SPARSE_PKG_VERSION%-*}.orig.tar.gz
+	echo "$SPARSE_SHA256  $tgz" | sha256sum -c --quiet ||
+		die "$tgz: SHA-256 differs from the pinned $SPARSE_SHA256"
+	rm -rf "$dir.tmp"
+	mkdir -p "$dir.tmp"
+	tar -xzf "$tgz" -C "$dir.tmp" --strip-components=1
+	make -s -C "$dir.tmp" -j"$(nproc)" sparse HAVE_LLVM=no HAVE_SQLITE=no \
+		HAVE_GTK=no HAVE_LIBXML=no >/dev/null 2>&1
+	rm -rf "$dir"
+	mv "$dir.tmp" "$dir"
+	rm -rf "$apt/src"
+}
+
 fetch_mainline
 
 pkgs=(linux-source-6.12 build-essential bc bison flex libelf-dev libssl-dev
@@ -42,7 +70,10 @@ for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+	build_sparse
+	exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: missing ${missing[*]}; run as root" >&2
@@ -58,3 +89,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends -t bookworm-backports linux-source-6.12
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+build_sparse

@@ -8,6 +8,13 @@ BUILD=${BUILD:-$TOP/build}
 # BASE=6.12 (the backport). Each base has its own series of patches to
 # upstream files; the new files in linux/ are shared.
 BASE=${BASE:-7.3}
+# Sources fetched without adding their suite to the system, and what is
+# built from them, live outside the repo.
+SRC_CACHE=${SRC_CACHE:-$HOME/.cache/snp-cgroup-src}
+# Mainline needs a sparse that knows __typeof_unqual__ (install-deps.sh).
+SPARSE_PKG_VERSION=0.6.5~rc1-2
+SPARSE_SHA256=3ac8855ec7f3ab92f325be0f64347ccc2b10f8b4d7c2906783ee8e2bdab3f0de
+SPARSE=$SRC_CACHE/sparse-${SPARSE_PKG_VERSION%-*}/sparse
 case $BASE in
 7.3)
 	# Debian's linux-source-7.3 from trixie-backports, fetched by
@@ -16,7 +23,6 @@ case $BASE in
 	BASE_PKG_VERSION=7.3.4-1~bpo13+1
 	BASE_PKG_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
 	BASE_VERSION=7.3.4
-	SRC_CACHE=${SRC_CACHE:-$HOME/.cache/snp-cgroup-src}
 	LINUX_TARBALL=$SRC_CACHE/$BASE_PKG-$BASE_PKG_VERSION/usr/src/$BASE_PKG.tar.xz
 	PATCHES=$TOP/patches
 	;;
