@@ -26,8 +26,11 @@ tap_results() {
 			echo "RESULT skip $suite (${line#1..0 # SKIP })" ;;
 		"ok "*"# SKIP"*|"ok "*"# skip"*)
 			name=$(sed -E 's/^ok [0-9]+ *(- )?//; s/ *# (SKIP|skip).*//' <<<"$line")
-			[ -n "$name" ] || name=$(sed -E 's/.*# (SKIP|skip) *//' <<<"$line")
-			echo "RESULT skip $suite:$name" ;;
+			if [ -n "$name" ]; then
+				echo "RESULT skip $suite:$name"
+			else	# a nameless skip: the whole program skipped
+				echo "RESULT skip $suite ($(sed -E 's/.*# (SKIP|skip) *//' <<<"$line"))"
+			fi ;;
 		"ok "*)
 			name=$(sed -E 's/^ok [0-9]+ *(- )?//' <<<"$line")
 			echo "RESULT pass $suite:$name" ;;
