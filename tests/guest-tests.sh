@@ -17,7 +17,7 @@ per_test_timeout=${GUEST_TEST_TIMEOUT:-600}
 
 # tap_results SUITE: TAP on stdin to RESULT lines (top level and subtests)
 tap_results() {
-	local suite=$1 line name
+	local suite=$1 line name reason
 	while IFS= read -r line; do
 		printf '%s\n' "$line"
 		line=${line#"${line%%[! ]*}"}
@@ -26,10 +26,16 @@ tap_results() {
 			echo "RESULT skip $suite (${line#1..0 # SKIP })" ;;
 		"ok "*"# SKIP"*|"ok "*"# skip"*)
 			name=$(sed -E 's/^ok [0-9]+ *(- )?//; s/ *# (SKIP|skip).*//' <<<"$line")
+			reason=$(sed -E 's/.*# (SKIP|skip) *//' <<<"$line")
+			# kselftest_harness-less programs print the test's name
+			# where the reason goes: "ok 5 # SKIP test_cpucg_foo"
+			if [ -z "$name" ] && [[ $reason =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+				name=$reason
+			fi
 			if [ -n "$name" ]; then
 				echo "RESULT skip $suite:$name"
-			else	# a nameless skip: the whole program skipped
-				echo "RESULT skip $suite ($(sed -E 's/.*# (SKIP|skip) *//' <<<"$line"))"
+			else	# a nameless skip with a reason: the whole program
+				echo "RESULT skip $suite ($reason)"
 			fi ;;
 		"ok "*)
 			name=$(sed -E 's/^ok [0-9]+ *(- )?//' <<<"$line")
