@@ -11,11 +11,14 @@
 #   make fuzz      a long libFuzzer run of the model
 #   make sim       the seed experiment, simulated with the real core
 #
-# Everything built goes to build/ (ignored); ccache keeps its cache in
-# $(HOME)/.cache/snp-cgroup-ccache.
+# Everything built (trees, objects, logs, the series) goes to
+# $(HOME)/.cache/snp-cgroup-build, outside the checkout, so that a fresh
+# clone rebuilds only what changed; ccache keeps its cache in
+# $(HOME)/.cache/snp-cgroup-ccache. BUILD=DIR puts the first elsewhere.
 
 SHELL := /bin/bash
-BUILD := $(CURDIR)/build
+BUILD ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/snp-cgroup-build
+export BUILD
 # BASE=7.3 (mainline) or BASE=6.12 (the backport series)
 BASE ?= 7.3
 export BASE
@@ -58,7 +61,7 @@ vm-run-base: base-kernel
 	@scripts/vm-run.sh $(BASE_KERNEL) '$(CMD)'
 
 demo: kernel selftests
-	@scripts/vm-run.sh $(KERNEL) "BASE=$(BASE) DEMO_LIVE=$$([ -t 1 ] && echo 1 || echo 0) bash $(CURDIR)/tools/demo.sh"
+	@scripts/vm-run.sh $(KERNEL) "BASE=$(BASE) BUILD=$(BUILD) DEMO_LIVE=$$([ -t 1 ] && echo 1 || echo 0) bash $(CURDIR)/tools/demo.sh"
 
 check:
 	@scripts/check.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make check: build, boot and test everything, on both bases: mainline
 # (7.3) and the 6.12 backport. The last line is "N passed, N failed, N
-# skipped". Logs go to build/logs/, named after the base.
+# skipped". Logs go to $BUILD/logs/, named after the base.
 #
 # Mainline carries the configuration matrix, the W=1/sparse build and the
 # runner's self-tests; both bases get their test kernel, the in-guest
@@ -35,7 +35,7 @@ step() {	# step NAME LOG COMMAND...: one result from a command's status
 	if "$@" > "$logs/$log" 2>&1; then
 		result pass "$name ($(( $(date +%s) - t0 ))s)"
 	else
-		result fail "$name" "see build/logs/$log"
+		result fail "$name" "see $logs/$log"
 		tail -20 "$logs/$log" | sed 's/^/    /'
 		return 1
 	fi
@@ -79,7 +79,7 @@ runner_self_tests() {
 	else
 		grep -q 'guest kernel log reports' "$logs/vm-warn.log" &&
 			result pass "vm-run: a kernel WARN fails the run" ||
-			result fail "vm-run: a kernel WARN fails the run" "see build/logs/vm-warn.log"
+			result fail "vm-run: a kernel WARN fails the run" "see $logs/vm-warn.log"
 	fi
 }
 
@@ -96,7 +96,7 @@ guest_suites() {
 	boot=$(grep -o 'userspace up at [0-9.]*s' "$guest_log" | head -1)
 	echo "guest: ${boot:-no boot time}"
 	[ $vm_rc = 0 ] && result pass "guest run: kernel log clean, runner ok" ||
-		result fail "guest run: kernel log clean, runner ok" "exit $vm_rc, see build/logs/$BASE-guest-tests.log"
+		result fail "guest run: kernel log clean, runner ok" "exit $vm_rc, see $logs/$BASE-guest-tests.log"
 	while read -r _ status name; do
 		case $name in
 		upstream:*|kvm:*)

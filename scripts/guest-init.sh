@@ -13,17 +13,24 @@ mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /run
 mkdir -p /run/vmrun /run/top
 mount -t 9p -o trans=virtio,version=9p2000.L vmrun /run/vmrun
-# The checkout may live under a directory that gets a tmpfs below (a CI
-# clone in /tmp, say): keep it reachable at its own path.
+# The checkout and the build directory may live under a directory that
+# gets a tmpfs below (a CI clone in /tmp, ~/.cache): keep them reachable
+# at their own paths.
 top=$(cat /run/vmrun/top)
+build=$(cat /run/vmrun/build)
+mkdir -p /run/top /run/build
 mount --bind "$top" /run/top
+mount --bind "$build" /run/build
 for d in /tmp /var/tmp /var/lib/cgconfig /root /var/log /home; do
 	[ -d "$d" ] && mount -t tmpfs tmpfs "$d"
 done
-if [ ! -d "$top/scripts" ]; then
-	mkdir -p "$top"
-	mount --move /run/top "$top"
-fi
+for keep in "/run/top $top" "/run/build $build"; do
+	set -- $keep
+	if [ ! -d "$2" ] || [ -z "$(ls -A "$2")" ]; then
+		mkdir -p "$2"
+		mount --move "$1" "$2"
+	fi
+done
 mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 mount -t debugfs debugfs /sys/kernel/debug
 ln -sf /proc/self/fd /dev/fd

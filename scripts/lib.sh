@@ -2,7 +2,11 @@
 # shellcheck shell=bash
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${BUILD:-$TOP/build}
+# Trees and objects live per machine outside the checkout, as ccache's
+# cache does: the trees are synced by content (prepare-tree.sh), so a fresh
+# clone rebuilds only what differs from the last build on the machine.
+# Two checkouts running make check at once would share them: don't.
+BUILD=${BUILD:-${XDG_CACHE_HOME:-$HOME/.cache}/snp-cgroup-build}
 
 # The kernel the series is made for: BASE=7.3 (mainline, the default) or
 # BASE=6.12 (the backport). Each base has its own series of patches to

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lay the series onto a kernel tree.
 #
-#   prepare-tree.sh base             unpack the pinned base once (build/BASE/base)
+#   prepare-tree.sh base             unpack the pinned base once ($BUILD/BASE/base)
 #   prepare-tree.sh tree DIR [N]     make DIR = base + the first N entries of
 #                                    the series (all by default)
 #

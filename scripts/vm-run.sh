@@ -24,6 +24,7 @@ trap 'rm -rf "$run"' EXIT
 printf '%s\n' "$*" > "$run/cmd"
 pwd > "$run/cwd"
 echo "$TOP" > "$run/top"
+echo "$BUILD" > "$run/build"
 chmod -R a+rwX "$run"
 
 # KVM only where it really works: on these hosts QEMU aborts with it.

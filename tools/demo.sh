@@ -10,8 +10,8 @@
 # never be refused nor stalled. Charges go through the test-only
 # interface, as the vCPU thread would charge them in KVM.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-charge=$top/build/${BASE:-7.3}/linux/tools/testing/selftests/cgroup/rate_charge
+build=${BUILD:-${XDG_CACHE_HOME:-$HOME/.cache}/snp-cgroup-build}
+charge=$build/${BASE:-7.3}/linux/tools/testing/selftests/cgroup/rate_charge
 CG=/sys/fs/cgroup
 duration=${DEMO_SECONDS:-20}
 
