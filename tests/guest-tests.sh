@@ -92,8 +92,10 @@ run_upstream() {
 		 test_kill test_kmem test_memcontrol test_pids test_zswap; do
 		[ -x "$sdir/$t" ] || { echo "RESULT fail upstream:$t (not built)"; continue; }
 		echo "=== upstream $t"
+		SECONDS=0
 		(cd "$sdir" && timeout "$per_test_timeout" stdbuf -oL -eL "./$t") 2>&1 |
 			tap_results "upstream:$t"
+		echo "=== time upstream $t: ${SECONDS} s"
 	done
 }
 
@@ -110,8 +112,10 @@ run_kvm() {
 	fi
 	for t in $tests; do
 		echo "=== kvm $t"
+		SECONDS=0
 		(cd "$kdir" && timeout 300 "./$t") 2>&1 | tail -15
 		rc=${PIPESTATUS[0]}
+		echo "=== time kvm $t: ${SECONDS} s"
 		case $rc in
 		0) echo "RESULT pass kvm:$t" ;;
 		4) echo "RESULT skip kvm:$t" ;;
@@ -120,8 +124,11 @@ run_kvm() {
 	done
 }
 
+# Wall time per suite and program, so that the budget can be reasoned about
 for s in $suites; do
 	echo "=== suite $s"
+	start=$(date +%s)
 	"run_$s"
+	echo "=== time suite $s: $(($(date +%s) - start)) s"
 done
 exit 0
