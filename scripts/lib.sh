@@ -46,8 +46,9 @@ esac
 BDIR=$BUILD/$BASE
 SERIES=$PATCHES/series
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/snp-cgroup-ccache}
-# Paths under the checkout hash relative, so any clone shares the cache.
-export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=true
+# Every compile runs in BUILD, on trees in BUILD: paths under it hash
+# relative to the object directory, so BUILD=DIR anywhere shares the cache.
+export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=true
 export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
 export KBUILD_BUILD_USER=build KBUILD_BUILD_HOST=snp-cgroup
 
