@@ -31,18 +31,12 @@ chmod -R a+rwX "$run"
 accel=tcg,thread=multi
 [ "${VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ] && accel=kvm
 
-# Under TCG on a busy host a vCPU can be descheduled between the clocksource
-# watchdog's reads; the watchdog then takes the TSC for unstable and moves
-# the guest to the HPET, every read of which is an emulated MMIO access.
-# TCG derives every vCPU's TSC from the same host clock, so it is reliable.
-append="tsc=reliable ${VM_APPEND:-}"
-
 start=$(date +%s.%N)
 timeout --foreground -k 10 "$timeout" \
 qemu-system-x86_64 -accel "$accel" -cpu max -smp "$cpus" -m "$mem" \
 	-nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$kernel" \
-	-append "console=ttyS0 log_buf_len=16M root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$TOP/scripts/guest-init.sh loglevel=4 panic=-1 oops=panic panic_on_warn=0 $append" \
+	-append "console=ttyS0 log_buf_len=16M root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$TOP/scripts/guest-init.sh loglevel=4 panic=-1 oops=panic panic_on_warn=0 ${VM_APPEND:-}" \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev local,id=run,path="$run",security_model=none \
