@@ -61,7 +61,10 @@ vm-run-base: base-kernel
 	@scripts/vm-run.sh $(BASE_KERNEL) '$(CMD)'
 
 demo: kernel selftests
-	@scripts/vm-run.sh $(KERNEL) "BASE=$(BASE) BUILD=$(BUILD) DEMO_LIVE=$$([ -t 1 ] && echo 1 || echo 0) bash $(CURDIR)/tools/demo.sh"
+	@rm -f $(BUILD)/logs/demo-rate-top.*
+	@VM_OUT=$(BUILD)/logs scripts/vm-run.sh $(KERNEL) "BASE=$(BASE) BUILD=$(BUILD) DEMO_LIVE=$$([ -t 1 ] && echo 1 || echo 0) bash $(CURDIR)/tools/demo.sh"
+	@tools/rate-top --plot $(BUILD)/logs/demo-rate-top.png $(BUILD)/logs/demo-rate-top.csv
+	@echo "demo: the run, recorded: $(BUILD)/logs/demo-rate-top.csv, plotted: $(BUILD)/logs/demo-rate-top.png"
 
 check:
 	@scripts/check.sh

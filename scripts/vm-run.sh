@@ -8,7 +8,8 @@
 # at /sys/fs/cgroup. The console streams to stdout. The exit status is the
 # command's, except that the run fails when the guest kernel log shows a
 # warning, BUG, lockdep, KASAN or UBSAN report, an Oops or a panic, or the
-# run exceeds VM_TIMEOUT seconds (default 1200).
+# run exceeds VM_TIMEOUT seconds (default 1200). What the command writes
+# to /run/vmrun/out in the guest is copied to VM_OUT=DIR, if given.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -25,6 +26,7 @@ printf '%s\n' "$*" > "$run/cmd"
 pwd > "$run/cwd"
 echo "$TOP" > "$run/top"
 echo "$BUILD" > "$run/build"
+mkdir "$run/out"
 chmod -R a+rwX "$run"
 
 # KVM only where it really works: on these hosts QEMU aborts with it.
@@ -43,6 +45,9 @@ qemu-system-x86_64 -accel "$accel" -cpu max -smp "$cpus" -m "$mem" \
 	-device virtio-9p-pci,fsdev=run,mount_tag=vmrun \
 	2>&1 | tee "$run/console"
 qrc=${PIPESTATUS[0]}
+if [ -n "${VM_OUT:-}" ] && [ -n "$(ls -A "$run/out")" ]; then
+	mkdir -p "$VM_OUT" && cp -r "$run/out/." "$VM_OUT/"
+fi
 end=$(date +%s.%N)
 printf 'vm-run: %.1f s wall\n' "$(echo "$end - $start" | bc)"
 

@@ -5,8 +5,8 @@
 # The operator puts all VMs under /vms with limits sized to the device and
 # the bus, and sets no per-VM limit: the VMs share /vms by weight. Two
 # greedy VMs send guest requests and take bus locks in tight loops; a
-# polite VM asks once a second and takes one bus lock a second. A live
-# table shows what each cgroup got; the polite VM, within its share, must
+# polite VM asks once a second and takes one bus lock a second. The live
+# view, tools/rate-top, shows what each cgroup gets; the polite VM, within its share, must
 # never be refused nor stalled. Charges go through the test-only
 # interface, as the vCPU thread would charge them in KVM.
 set -u
@@ -14,6 +14,7 @@ build=${BUILD:-${XDG_CACHE_HOME:-$HOME/.cache}/snp-cgroup-build}
 charge=$build/${BASE:-7.3}/linux/tools/testing/selftests/cgroup/rate_charge
 CG=/sys/fs/cgroup
 duration=${DEMO_SECONDS:-20}
+here=$(cd "$(dirname "$0")" && pwd)
 
 [ -x "$charge" ] || { echo "demo: $charge missing (make selftests)"; exit 1; }
 echo "+snp +buslock" > $CG/cgroup.subtree_control
@@ -52,43 +53,22 @@ disown
 
 key() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
 
-table() {
-	printf '%-16s %10s %10s %10s %10s %12s %12s\n' cgroup "admitted" "in share" \
-		"refused" "bus locks" "stalled" "stall (ms)"
-	for cg in vms vms/greedy-a vms/greedy-b vms/polite; do
-		printf '%-16s %10s %10s %10s %10s %12s %12s\n' "/$cg" \
-			"$(key $CG/$cg/snp.stat requests)" \
-			"$(key $CG/$cg/snp.stat guaranteed)" \
-			"$(key $CG/$cg/snp.stat throttled)" \
-			"$(key $CG/$cg/buslock.stat locks)" \
-			"$(key $CG/$cg/buslock.stat throttled)" \
-			"$(( $(key $CG/$cg/buslock.stat delay_usec) / 1000 ))"
-	done
-}
-
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 elapsed() { echo "$(uptime_s) - $t0" | bc; }
 
-# A live table when the host's terminal can show one, snapshots otherwise.
-live=${DEMO_LIVE:-0}
+# The operator's live view (tools/rate-top): refreshed in place when the
+# host's terminal can show it, a table every 5 s otherwise; every second
+# is recorded, for the host to plot (make demo).
 t0=$(uptime_s)
-shown=0
-while :; do
-	sleep 1
-	t=$(elapsed)
-	done_=$(echo "$t >= $duration" | bc)
-	if [ "$live" = 1 ]; then
-		[ $shown = 1 ] && printf '\033[6A'
-		printf 't = %5.1fs of %ss\033[K\n' "$t" "$duration"
-		table | sed 's/$/\033[K/'
-		shown=1
-	elif [ "$done_" = 1 ] || (( ${t%.*} / 5 > shown )); then
-		echo "t = ${t}s"
-		table
-		shown=$(( ${t%.*} / 5 ))
-	fi
-	[ "$done_" = 1 ] && break
-done
+# vm-run.sh copies /run/vmrun/out to the host (VM_OUT)
+out=/run/vmrun/out
+[ -w "$out" ] || out=$(mktemp -d)
+rec=$out/demo-rate-top.csv
+if [ "${DEMO_LIVE:-0}" = 1 ]; then
+	python3 "$here/rate-top" --live -i 1 -n "$duration" -r "$rec" $CG/vms
+else
+	python3 "$here/rate-top" --plain -i 1 -e 5 -n "$duration" -r "$rec" $CG/vms
+fi
 t=$(elapsed)
 echo 1 > $CG/vms/cgroup.kill
 while grep -q 'populated 1' $CG/vms/cgroup.events; do sleep 0.1; done
