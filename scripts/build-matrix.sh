@@ -8,6 +8,10 @@
 # compile the directories of the hooks and the controllers, where their
 # stubs and #ifdefs are. Any compiler warning fails, like any error.
 #
+# A passing run of the default combinations is kept per machine under the
+# key of everything it depends on (tree_key in lib.sh); the same key is
+# not built again. MATRIX_BUILD=force builds anyway.
+#
 #   build-matrix.sh TREE [NAME...]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +27,20 @@ declare -A combos=(
 	[amd-no-sev]="KVM=y KVM_INTEL=n KVM_AMD=y KVM_AMD_SEV=n CGROUP_SNP=y CGROUP_BUSLOCK=y"
 )
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(all-modules no-controllers amd-sev-only intel-only)
+stamp=""
+if [ ${#names[@]} = 0 ]; then
+	names=(all-modules no-controllers amd-sev-only intel-only)
+	stamp=$BUILD/results/matrix-$BASE-$(tree_key "$tree" "$TOP/configs/series.config" \
+		"$TOP/scripts/build-matrix.sh" "$TOP/scripts/build-kernel.sh" "$TOP/scripts/lib.sh")
+	if [ -f "$stamp" ] && [ "${MATRIX_BUILD:-}" != force ]; then
+		sed 's/$/ (result kept from an identical build, '"${stamp##*/}"')/' "$stamp"
+		exit 0
+	fi
+	mkdir -p "${stamp%/*}"
+	rm -f "$stamp.tmp"
+fi
+record=${stamp:+$stamp.tmp}
+record=${record:-/dev/null}
 
 fail=0
 for name in "${names[@]}"; do
@@ -62,11 +79,13 @@ for name in "${names[@]}"; do
 	[ "$name" = all-modules ] && targets=(vmlinux modules)
 	if "$TOP/scripts/build-kernel.sh" "$tree" "$BDIR/obj-matrix" "$frag" -- "${targets[@]}" > "$log" 2>&1 &&
 	   ! grep -q 'warning:' "$log"; then
-		echo "matrix: $name: ok (${combos[$name]}; built ${targets[*]})"
+		echo "matrix: $name: ok (${combos[$name]}; built ${targets[*]})" |
+			tee -a "$record"
 	else
 		echo "matrix: $name: FAILED (${combos[$name]}), see $log"
 		grep -E 'warning:|error' "$log" | head -10
 		fail=1
 	fi
 done
+[ $fail = 0 ] && [ -n "$stamp" ] && mv "$stamp.tmp" "$stamp"
 exit $fail
