@@ -20,6 +20,9 @@ pass=0 fail=0 skip=0
 t_start=$(date +%s)
 
 tag=""	# "[7.3] " while a base is checked
+# Once a guest runs, the builds beside it yield the CPU to it: the guest's
+# timed tests measure the kernel, not the host's load.
+nice=""
 
 result() {	# result pass|fail|skip NAME [REASON]
 	case $1 in
@@ -32,7 +35,7 @@ result() {	# result pass|fail|skip NAME [REASON]
 step() {	# step NAME LOG COMMAND...: one result from a command's status
 	local name=$1 log=$2 t0=$(date +%s)
 	shift 2
-	if "$@" > "$logs/$log" 2>&1; then
+	if $nice "$@" > "$logs/$log" 2>&1; then
 		result pass "$name ($(( $(date +%s) - t0 ))s)"
 	else
 		result fail "$name" "see $logs/$log"
@@ -59,42 +62,74 @@ finish() {
 
 step "install dependencies" deps.log scripts/install-deps.sh || finish
 
-# The core in userspace: property tests and a bounded fuzz run.
-step "model: property tests (tools/rate-model)" model-prop.log make -s -C tools/rate-model prop
-grep '^prop:' "$logs/model-prop.log" | sed 's/^/    /'
-step "model: libFuzzer, 60 s" model-fuzz.log make -s -C tools/rate-model fuzz-short FUZZ_SECONDS=60
-grep -E '^Done|^stat::number_of_executed' "$logs/model-fuzz.log" | sed 's/^/    /'
-
 # runner_self_tests KERNEL: a failing command and a kernel warning must
-# fail the runner
+# fail the runner. Two boots; their result is kept per machine for the
+# same kernel (tree and config: a relink only changes the build number),
+# runner and QEMU (CHECK_RUNNER=force runs them anyway).
 runner_self_tests() {
-	if scripts/vm-run.sh "$1" false > "$logs/vm-false.log" 2>&1; then
-		result fail "vm-run: failing command fails the run"
-	else
-		result pass "vm-run: failing command fails the run"
+	local key stamp t1="vm-run: failing command fails the run" t2="vm-run: a kernel WARN fails the run"
+	key=$(tree_key "$BDIR/linux" "$BDIR/obj-test/.config" scripts/vm-run.sh \
+		scripts/guest-init.sh scripts/lib.sh <(qemu-system-x86_64 --version | head -1))
+	stamp=$BUILD/results/runner-$key
+	if [ -f "$stamp" ] && [ "${CHECK_RUNNER:-}" != force ]; then
+		result pass "$t1 (result kept for this kernel and runner, ${stamp##*/})"
+		result pass "$t2 (result kept for this kernel and runner, ${stamp##*/})"
+		return
 	fi
-	if scripts/vm-run.sh "$1" 'echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT' \
+	local ok=0
+	if $nice scripts/vm-run.sh "$1" false > "$logs/vm-false.log" 2>&1; then
+		result fail "$t1"
+	else
+		result pass "$t1"
+		ok=$((ok + 1))
+	fi
+	if $nice scripts/vm-run.sh "$1" 'echo WARNING > /sys/kernel/debug/provoke-crash/DIRECT' \
 		> "$logs/vm-warn.log" 2>&1; then
-		result fail "vm-run: a kernel WARN fails the run"
+		result fail "$t2"
+	elif grep -q 'guest kernel log reports' "$logs/vm-warn.log"; then
+		result pass "$t2"
+		ok=$((ok + 1))
 	else
-		grep -q 'guest kernel log reports' "$logs/vm-warn.log" &&
-			result pass "vm-run: a kernel WARN fails the run" ||
-			result fail "vm-run: a kernel WARN fails the run" "see $logs/vm-warn.log"
+		result fail "$t2" "see $logs/vm-warn.log"
 	fi
+	[ $ok = 2 ] && mkdir -p "${stamp%/*}" && date -u > "$stamp"
 }
 
-# guest_suites KERNEL TREE: every in-guest suite in one boot of the debug
-# kernel. Upstream suites (cgroup and KVM selftests) are held to the base:
-# a test that passes on the unpatched kernel must pass here; the others
-# are skipped with the reason recorded in tests/upstream-$BASE.expected.
-guest_suites() {
+# guest_start KERNEL TREE: every in-guest suite of $BASE in one boot of
+# the debug kernel, in the background, after the guest started before it
+# has finished; guest_report reads the result. A TCG guest keeps about one
+# host core busy, so the builds and checks beside it run at a lower
+# priority (nice): the guest's timed tests measure the kernel, not the
+# host's load. Two guests at once are not: measured, the CPU-time tests
+# of the upstream cgroup suite fail when guests share the host's cores.
+declare -A guest_pid
+guest_last=""
+guest_start() {
+	local guest_log=$logs/$BASE-guest-tests.log after=$guest_last
+	(
+		while [ -n "$after" ] && kill -0 "$after" 2>/dev/null; do sleep 2; done
+		VM_TIMEOUT=2400 VM_DMESG=$logs/$BASE-guest-dmesg.log scripts/vm-run.sh "$1" \
+			"bash $TOP/tests/guest-tests.sh $2"
+	) > "$guest_log" 2>&1 &
+	guest_pid[$BASE]=$!
+	guest_last=$!
+	nice="nice -n 10"
+	echo "guest: $BASE queued in the background (log: $guest_log)"
+}
+
+# guest_report: wait for $BASE's guest and count its results. Upstream
+# suites (cgroup and KVM selftests) are held to the base: a test that
+# passes on the unpatched kernel must pass here; the others are skipped
+# with the reason recorded in tests/upstream-$BASE.expected.
+guest_report() {
 	local guest_log=$logs/$BASE-guest-tests.log expected=tests/upstream-$BASE.expected
 	local vm_rc boot _ status name want reason
-	VM_DMESG=$logs/$BASE-guest-dmesg.log scripts/vm-run.sh "$1" \
-		"bash $TOP/tests/guest-tests.sh $2" > "$guest_log" 2>&1
+	[ -n "${guest_pid[$BASE]:-}" ] || return 0
+	wait "${guest_pid[$BASE]}"
 	vm_rc=$?
 	boot=$(grep -o 'userspace up at [0-9.]*s' "$guest_log" | head -1)
-	echo "guest: ${boot:-no boot time}"
+	echo "guest: ${boot:-no boot time}; $(grep -ao 'vm-run: [0-9.]* s wall' "$guest_log")"
+	grep -a '^=== time' "$guest_log" | sed 's/^/    /'
 	[ $vm_rc = 0 ] && result pass "guest run: kernel log clean, runner ok" ||
 		result fail "guest run: kernel log clean, runner ok" "exit $vm_rc, see $logs/$BASE-guest-tests.log"
 	while read -r _ status name; do
@@ -120,37 +155,60 @@ guest_suites() {
 	done
 }
 
-# check_base BASE
-check_base() {
+# use_base BASE: the variables of lib.sh for BASE, and its tag on results
+use_base() {
 	BASE=$1
 	. "$TOP/scripts/lib.sh"
 	export BASE
 	tag="[$BASE] "
+}
+
+# build_base BASE: the test kernel and the programs its guest runs, then
+# the guest in the background; mainline also carries the configuration
+# matrix, the W=1/sparse build and the runner's self-tests.
+build_base() {
+	use_base "$1"
 	local kernel=$BDIR/obj-test/arch/x86/boot/bzImage
-	if ! step "build: test kernel" "$BASE-kernel.log" make -s kernel; then
-		return
-	fi
+	step "build: test kernel" "$BASE-kernel.log" make -s kernel || return
 	step "build: cgroup selftests" "$BASE-selftests.log" make -s selftests || return
 	step "build: KVM selftests" "$BASE-kvm-selftests.log" scripts/build-kvm-selftests.sh "$BDIR/linux" || return
+	guest_start "$kernel" "$BDIR/linux"
 	if [ "$BASE" = 7.3 ]; then
+		runner_self_tests "$kernel"
 		step "build: KVM hooks configuration matrix" "$BASE-matrix.log" scripts/build-matrix.sh "$BDIR/linux"
 		grep '^matrix:' "$logs/$BASE-matrix.log" | sed 's/^/    /'
 		step "build: new files W=1 and sparse clean" "$BASE-warnings.log" scripts/check-warnings.sh
-		runner_self_tests "$kernel"
 	fi
-	guest_suites "$kernel" "$BDIR/linux"
+}
+
+# series_base BASE: the series of BASE, checked and built after every patch
+series_base() {
+	use_base "$1"
 	SERIES_BUILD=${CHECK_SERIES_BUILD:-1} step "series: git am, checkpatch --strict, per-patch build" \
 		"$BASE-series.log" scripts/make-series.sh "$BDIR/series"
 	grep -E '^(checkpatch|series):' "$logs/$BASE-series.log" | sed 's/^/    /'
-	local t=$(date +%s)
-	echo "$tag: $((t - t_base))s"
-	t_base=$t
-	tag=""
 }
 
-t_base=$(date +%s)
-for b in ${CHECK_BASES:-7.3 6.12}; do
-	check_base "$b"
+# model_tests: the core in userspace, property tests and a bounded fuzz run
+model_tests() {
+	step "model: property tests (tools/rate-model)" model-prop.log make -s -C tools/rate-model prop
+	grep '^prop:' "$logs/model-prop.log" | sed 's/^/    /'
+	step "model: libFuzzer, 60 s" model-fuzz.log make -s -C tools/rate-model fuzz-short FUZZ_SECONDS=60
+	grep -E '^Done|^stat::number_of_executed' "$logs/model-fuzz.log" | sed 's/^/    /'
+}
+
+bases=${CHECK_BASES:-7.3 6.12}
+for b in $bases; do
+	build_base "$b"
 done
+model_tests
+for b in $bases; do
+	series_base "$b"
+done
+for b in $bases; do
+	use_base "$b"
+	guest_report
+done
+tag=""
 
 finish
