@@ -180,6 +180,11 @@ static struct cftype buslock_files[] = {
 	{ }	/* terminate */
 };
 
+/*
+ * Threaded: every charge is the current thread's, so a VMM that puts each
+ * vCPU thread in a threaded cgroup of its own (libvirt's vcpuN) can limit
+ * vCPUs one by one, and the VM's cgroup above them still bounds them all.
+ */
 struct cgroup_subsys buslock_cgrp_subsys = {
 	.css_alloc = rate_cg_css_alloc,
 	.css_online = rate_cg_css_online,
@@ -187,4 +192,5 @@ struct cgroup_subsys buslock_cgrp_subsys = {
 	.css_free = rate_cg_css_free,
 	.attach = buslock_attach,
 	.dfl_cftypes = buslock_files,
+	.threaded = true,
 };

@@ -87,10 +87,16 @@ static struct cftype snp_files[] = {
 	{ }	/* terminate */
 };
 
+/*
+ * Threaded: every charge is the current thread's, so a VMM that puts each
+ * vCPU thread in a threaded cgroup of its own (libvirt's vcpuN) can limit
+ * vCPUs one by one, and the VM's cgroup above them still bounds them all.
+ */
 struct cgroup_subsys snp_cgrp_subsys = {
 	.css_alloc = rate_cg_css_alloc,
 	.css_online = rate_cg_css_online,
 	.css_offline = rate_cg_css_offline,
 	.css_free = rate_cg_css_free,
 	.dfl_cftypes = snp_files,
+	.threaded = true,
 };

@@ -13,11 +13,13 @@
 #include <errno.h>
 #include <linux/limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -897,6 +899,128 @@ cleanup:
 	return ret;
 }
 
+/*
+ * libvirt's layout: a VM's process in a domain cgroup, each vCPU thread in
+ * a threaded child (vcpuN). Both controllers are threaded: they can be
+ * enabled there, a thread's charge lands in its own vcpuN cgroup, a
+ * per-vCPU limit holds, and the VM's limit still bounds all its threads.
+ */
+struct vcpu_thread {
+	const char *cg;
+	const char *kind;
+	unsigned int n;
+	struct rate_result res;
+	int ret;
+};
+
+static void *vcpu_thread_fn(void *arg)
+{
+	struct vcpu_thread *vt = arg;
+	char tid[32];
+
+	snprintf(tid, sizeof(tid), "%ld", (long)syscall(SYS_gettid));
+	vt->ret = cg_write(vt->cg, "cgroup.threads", tid);
+	if (!vt->ret)
+		vt->ret = rate_charge(vt->kind, vt->n, &vt->res);
+	return NULL;
+}
+
+/* One thread of the calling process joins @cg and charges there. */
+static int charge_as_thread(const char *cg, const char *kind, unsigned int n,
+			    struct rate_result *res)
+{
+	struct vcpu_thread vt = { .cg = cg, .kind = kind, .n = n };
+	pthread_t thread;
+
+	if (pthread_create(&thread, NULL, vcpu_thread_fn, &vt) ||
+	    pthread_join(thread, NULL))
+		return -1;
+	*res = vt.res;
+	return vt.ret;
+}
+
+struct vm_layout {
+	char *vm, *vcpu0, *vcpu1;
+	struct rate_result res[5];
+};
+
+static int vm_process_fn(const char *cgroup, void *arg)
+{
+	struct vm_layout *vm = arg;
+
+	/* vcpu0 admits nothing, vcpu1 has no limit of its own */
+	if (charge_as_thread(vm->vcpu0, "snp", 5, &vm->res[0]) ||
+	    charge_as_thread(vm->vcpu1, "snp", 5, &vm->res[1]) ||
+	    charge_as_thread(vm->vcpu0, "buslock", 3, &vm->res[2]))
+		return EXIT_FAILURE;
+	/* then the VM's own limit closes: it bounds every vCPU */
+	if (cg_write(vm->vm, "snp.req_rate", "0") ||
+	    charge_as_thread(vm->vcpu1, "snp", 3, &vm->res[3]) ||
+	    charge_as_thread(vm->vm, "snp", 2, &vm->res[4]))
+		return EXIT_FAILURE;
+	return EXIT_SUCCESS;
+}
+
+static int test_rate_threaded_vcpus(const char *root)
+{
+	int ret = KSFT_FAIL;
+	struct vm_layout *vm = mmap(NULL, sizeof(*vm), PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct rate_result *r;
+
+	if (vm == MAP_FAILED)
+		return KSFT_FAIL;
+	memset(vm, 0, sizeof(*vm));
+	r = vm->res;
+	vm->vm = cg_name(root, "rate_test_vm");
+	if (!vm->vm || cg_create(vm->vm))
+		goto cleanup;
+	vm->vcpu0 = cg_name(vm->vm, "vcpu0");
+	vm->vcpu1 = cg_name(vm->vm, "vcpu1");
+	if (!vm->vcpu0 || !vm->vcpu1 || cg_create(vm->vcpu0) || cg_create(vm->vcpu1) ||
+	    cg_write(vm->vcpu0, "cgroup.type", "threaded") ||
+	    cg_write(vm->vcpu1, "cgroup.type", "threaded") ||
+	    cg_read_strcmp(vm->vm, "cgroup.type", "domain threaded\n") ||
+	    cg_write(vm->vm, "cgroup.subtree_control", "+snp +buslock") ||
+	    cg_write(vm->vcpu0, "snp.req_rate", "0") ||
+	    cg_write(vm->vcpu0, "buslock.rate", "1000 1000"))
+		goto cleanup;
+	if (cg_run(vm->vm, vm_process_fn, vm))
+		goto cleanup;
+	if (r[0].admitted != 0 || r[0].refused != 5 ||
+	    r[1].admitted != 5 || r[1].refused != 0 ||
+	    r[2].admitted != 3 || r[2].stall_ns != 0 ||
+	    r[3].admitted != 0 || r[3].refused != 3 ||
+	    r[4].admitted != 0 || r[4].refused != 2)
+		goto cleanup;
+	if (stat_key(vm->vcpu0, "snp", "requests ") != 0 ||
+	    stat_key(vm->vcpu0, "snp", "throttled ") != 5 ||
+	    events_count(vm->vcpu0, "snp", true) != 5 ||
+	    stat_key(vm->vcpu1, "snp", "requests ") != 5 ||
+	    stat_key(vm->vcpu1, "snp", "throttled ") != 3 ||
+	    events_count(vm->vcpu1, "snp", true) != 0 ||
+	    stat_key(vm->vcpu0, "buslock", "locks ") != 3 ||
+	    stat_key(vm->vm, "buslock", "locks ") != 3 ||
+	    stat_key(vm->vm, "snp", "requests ") != 5 ||
+	    stat_key(vm->vm, "snp", "throttled ") != 10 ||
+	    events_count(vm->vm, "snp", true) != 5 ||
+	    events_count(vm->vm, "snp", false) != 10)
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	if (vm->vcpu0)
+		cg_destroy(vm->vcpu0);
+	if (vm->vcpu1)
+		cg_destroy(vm->vcpu1);
+	if (vm->vm)
+		cg_destroy(vm->vm);
+	free(vm->vcpu0);
+	free(vm->vcpu1);
+	free(vm->vm);
+	munmap(vm, sizeof(*vm));
+	return ret;
+}
+
 #define T(x) { x, #x }
 static const struct rate_test {
 	int (*fn)(const char *root);
@@ -917,6 +1041,7 @@ static const struct rate_test {
 	T(test_rate_weight_writes),
 	T(test_rate_fair_polite),
 	T(test_rate_fair_weights),
+	T(test_rate_threaded_vcpus),
 };
 
 #undef T
