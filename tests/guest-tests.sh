@@ -4,13 +4,16 @@
 # the host counts; the suites' own output streams as it comes.
 #
 #   guest-tests.sh TREE [SUITE...]     suites: kunit rate kvmstall bats
-#                                      upstream kvm
+#                                      upstream kvm runtimes; A+B runs
+#                                      suites A and B side by side
 set -u
 tree=$1
 shift
 # The base the tree is: 7.3 or 6.12
 base=$(awk '/^VERSION =/{v=$3} /^PATCHLEVEL =/{p=$3} END {print v "." p}' "$tree/Makefile")
-suites=${*:-kunit rate kvmstall bats upstream kvm}
+# The upstream KVM selftests and the container runtimes are functional
+# tests with no timing in them: they share the guest's two vCPUs.
+suites=${*:-kunit rate kvmstall bats upstream kvm+runtimes}
 sdir=$tree/tools/testing/selftests/cgroup
 here=$(cd "$(dirname "$0")" && pwd)
 per_test_timeout=${GUEST_TEST_TIMEOUT:-600}
@@ -81,9 +84,21 @@ run_bats() {
 	local f
 	for f in "$here"/*.bats; do
 		[ -e "$f" ] || continue
+		[ "${f##*/}" = runtimes.bats ] && continue	# its own suite
 		timeout "$per_test_timeout" bats --tap "$f" 2>&1 |
 			tap_results "bats:$(basename "$f" .bats)"
 	done
+}
+
+run_runtimes() {
+	# The operator paths through container runtimes, on mainline: they
+	# exercise the same cgroupfs files on both bases.
+	if [ "$base" != 7.3 ]; then
+		echo "RESULT skip bats:runtimes (the container runtimes run on mainline only)"
+		return
+	fi
+	timeout "$per_test_timeout" bats --tap "$here/runtimes.bats" 2>&1 |
+		tap_results "bats:runtimes"
 }
 
 run_upstream() {
@@ -125,10 +140,17 @@ run_kvm() {
 }
 
 # Wall time per suite and program, so that the budget can be reasoned about
+run_suite() {
+	local start=$SECONDS
+	echo "=== suite $1"
+	"run_$1"
+	echo "=== time suite $1: $((SECONDS - start)) s"
+}
+
 for s in $suites; do
-	echo "=== suite $s"
-	start=$(date +%s)
-	"run_$s"
-	echo "=== time suite $s: $(($(date +%s) - start)) s"
+	for part in ${s//+/ }; do
+		run_suite "$part" &
+	done
+	wait
 done
 exit 0
