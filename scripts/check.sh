@@ -203,6 +203,7 @@ bases=${CHECK_BASES:-7.3 6.12}
 for b in $bases; do
 	build_base "$b"
 done
+tag=""
 model_tests
 for b in $bases; do
 	series_base "$b"
