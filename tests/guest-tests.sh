@@ -11,9 +11,10 @@ tree=$1
 shift
 # The base the tree is: 7.3 or 6.12
 base=$(awk '/^VERSION =/{v=$3} /^PATCHLEVEL =/{p=$3} END {print v "." p}' "$tree/Makefile")
-# The upstream KVM selftests and the container runtimes are functional
-# tests with no timing in them: they share the guest's two vCPUs.
-suites=${*:-kunit rate kvmstall bats upstream kvm+runtimes}
+# One suite at a time: run beside the container runtimes, the upstream
+# KVM selftest x86/tsc_msrs_test failed (measured: it reads back the TSC
+# it wrote, rounded to 2^32 cycles, and the vCPU was kept waiting).
+suites=${*:-kunit rate kvmstall bats upstream kvm runtimes}
 sdir=$tree/tools/testing/selftests/cgroup
 here=$(cd "$(dirname "$0")" && pwd)
 per_test_timeout=${GUEST_TEST_TIMEOUT:-600}
