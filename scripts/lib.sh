@@ -70,21 +70,28 @@ copy_new_file() {
 	fi
 }
 
-# tree_key DIR FILE...: a short hash of what a build of the prepared tree
-# DIR depends on: its base, the content of every file the series changed
-# or added (prepare-tree.sh's manifest), the FILEs (configs, scripts) and
-# the compiler. The same key builds the same way, so a result seen to pass
-# for a key can be kept (see build-matrix.sh, make-series.sh).
+# result_key FILE...: a short hash of what is on stdin (what is built),
+# the FILEs (configs, scripts) and the compiler. The same key builds the
+# same way, so a result seen to pass for a key can be kept (see
+# build-matrix.sh, make-series.sh, check.sh).
+result_key() {
+	{
+		cat - "$@"
+		gcc --version | head -1
+		ccache --version 2>/dev/null | head -1
+	} | sha256sum | cut -c1-16
+}
+
+# tree_key DIR FILE...: result_key of a build of the prepared tree DIR:
+# its base and the content of every file the series changed or added
+# (prepare-tree.sh's manifest)
 tree_key() {
 	local dir=$1
 	shift
 	{
 		git -C "$dir" rev-parse base
 		(cd "$dir" && sort -u .git/snp-cgroup-manifest | xargs -r -d '\n' sha256sum)
-		cat "$@"
-		gcc --version | head -1
-		ccache --version 2>/dev/null | head -1
-	} | sha256sum | cut -c1-16
+	} | result_key "$@"
 }
 
 # patch_has_diff FILE: true when the patch file carries a diff

@@ -94,13 +94,9 @@ done
 # same compiler and config build the same way, so a key seen to pass is
 # not built again (SERIES_BUILD=force builds anyway).
 build_key() {
-	{
-		git -C "$amtree" log --reverse --format=%T base..am
-		cat "$TOP/configs/series.config" "$TOP/scripts/build-kernel.sh" \
+	git -C "$amtree" log --reverse --format=%T base..am |
+		result_key "$TOP/configs/series.config" "$TOP/scripts/build-kernel.sh" \
 			"$TOP/scripts/make-series.sh" "$TOP/scripts/lib.sh"
-		gcc --version | head -1
-		ccache --version 2>/dev/null | head -1
-	} | sha256sum | cut -c1-16
 }
 
 if [ "${SERIES_BUILD:-1}" != 0 ]; then
