@@ -38,7 +38,7 @@ greedy_for() {
 	run rate_top -n 1 -i 0.2 $RT
 	[ "$status" -eq 0 ]
 	echo "$output"
-	[[ "$output" == *"/bats_rt "*"10 10"*"100"*"10.0"* ]]
+	echo "$output" | grep -E '^ +/bats_rt +10 10 +100 +10\.0 '
 	# the weights split /bats_rt's 10/s: 100:300
 	echo "$output" | grep -E '^ +/bats_rt/greedy +max +100 +2\.5 '
 	echo "$output" | grep -E '^ +/bats_rt/polite +max +300 +7\.5 '
