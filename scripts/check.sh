@@ -69,7 +69,7 @@ step "install dependencies" deps.log scripts/install-deps.sh || finish
 runner_self_tests() {
 	local key stamp t1="vm-run: failing command fails the run" t2="vm-run: a kernel WARN fails the run"
 	key=$(tree_key "$BDIR/linux" "$BDIR/obj-test/.config" scripts/vm-run.sh \
-		scripts/guest-init.sh scripts/lib.sh <(qemu-system-x86_64 --version | head -1))
+		scripts/guest-init.sh scripts/guest-finish.sh scripts/lib.sh <(qemu-system-x86_64 --version | head -1))
 	stamp=$BUILD/results/runner-$key
 	if [ -f "$stamp" ] && [ "${CHECK_RUNNER:-}" != force ]; then
 		result pass "$t1 (result kept for this kernel and runner, ${stamp##*/})"
@@ -105,13 +105,14 @@ runner_self_tests() {
 declare -A guest_pid
 guest_last=""
 guest_start() {
-	local guest_log=$logs/$BASE-guest-tests.log after=$guest_last
+	local guest_log=$logs/$BASE-guest-tests.log after=$guest_last env=""
+	[ -n "${systemd_build:-}" ] && env="SYSTEMD_BUILD=$systemd_build "
 	(
 		while [ -n "$after" ] && kill -0 "$after" 2>/dev/null; do sleep 2; done
 		# test_kmem takes 316 s alone, 574 s measured beside a cold
 		# build: each program gets 1200 s, the guest 2400 s
 		VM_TIMEOUT=2400 VM_DMESG=$logs/$BASE-guest-dmesg.log scripts/vm-run.sh "$1" \
-			"GUEST_TEST_TIMEOUT=1200 bash $TOP/tests/guest-tests.sh $2"
+			"${env}GUEST_TEST_TIMEOUT=1200 bash $TOP/tests/guest-tests.sh $2"
 	) > "$guest_log" 2>&1 &
 	guest_pid[$BASE]=$!
 	guest_last=$!
@@ -165,15 +166,22 @@ use_base() {
 	tag="[$BASE] "
 }
 
-# build_base BASE: the test kernel and the programs its guest runs, then
-# the guest in the background; mainline also carries the configuration
-# matrix, the W=1/sparse build and the runner's self-tests.
+# build_base BASE: the test kernel and the programs its guest runs (on
+# mainline also Debian's systemd with userspace/systemd, PID 1 of the
+# guest's last suite), then the guest in the background; mainline also
+# carries the configuration matrix, the W=1/sparse build and the runner's
+# self-tests.
 build_base() {
 	use_base "$1"
 	local kernel=$BDIR/obj-test/arch/x86/boot/bzImage
 	step "build: test kernel" "$BASE-kernel.log" make -s kernel || return
 	step "build: cgroup selftests" "$BASE-selftests.log" make -s selftests || return
 	step "build: KVM selftests" "$BASE-kvm-selftests.log" scripts/build-kvm-selftests.sh "$BDIR/linux" || return
+	systemd_build=""
+	if [ "$BASE" = 7.3 ] &&
+	   step "build: systemd with userspace/systemd" systemd.log scripts/build-systemd.sh; then
+		systemd_build=$(tail -1 "$logs/systemd.log")
+	fi
 	guest_start "$kernel" "$BDIR/linux"
 	if [ "$BASE" = 7.3 ]; then
 		runner_self_tests "$kernel"

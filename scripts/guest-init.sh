@@ -1,8 +1,8 @@
 #!/bin/bash
 # PID 1 of the test guest (see scripts/vm-run.sh). The host root is the
 # guest root, read-only over 9p; writable tmpfs goes where tools write.
-# Runs the command from the run directory, saves its status and the kernel
-# log there, and powers off.
+# Runs the command from the run directory, then guest-finish.sh saves its
+# status and the kernel log there and powers off.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -43,13 +43,11 @@ echo "guest-init: userspace up at $(cut -d' ' -f1 /proc/uptime)s"
 cd "$(cat /run/vmrun/cwd)" || cd /
 bash /run/vmrun/cmd
 echo $? > /run/vmrun/status.tmp
-# The whole kernel log, ending with a marker: vm-run.sh refuses a log
-# without it, so a short or cut-off copy cannot hide a report.
-echo "guest-init: end of kernel log" > /dev/kmsg
-dmesg > /run/vmrun/dmesg.tmp 2>&1
-mv /run/vmrun/dmesg.tmp /run/vmrun/dmesg
-mv /run/vmrun/status.tmp /run/vmrun/status
-sync
-umount /run/vmrun
-echo o > /proc/sysrq-trigger
-sleep 10
+# A suite that needs systemd as PID 1 (tests/guest-tests.sh, suite
+# systemd) leaves its command line here: it runs after the command, as
+# this process, and finishes the run itself.
+if [ -s /run/guest-pid1 ]; then
+	mapfile -t pid1 < /run/guest-pid1
+	exec "${pid1[@]}"
+fi
+exec bash "$(dirname "$0")/guest-finish.sh"

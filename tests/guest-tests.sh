@@ -4,8 +4,7 @@
 # the host counts; the suites' own output streams as it comes.
 #
 #   guest-tests.sh TREE [SUITE...]     suites: kunit rate kvmstall bats
-#                                      upstream kvm runtimes; A+B runs
-#                                      suites A and B side by side
+#                                      upstream kvm runtimes systemd
 set -u
 tree=$1
 shift
@@ -14,7 +13,7 @@ base=$(awk '/^VERSION =/{v=$3} /^PATCHLEVEL =/{p=$3} END {print v "." p}' "$tree
 # One suite at a time: run beside the container runtimes, the upstream
 # KVM selftest x86/tsc_msrs_test failed (measured: it reads back the TSC
 # it wrote, rounded to 2^32 cycles, and the vCPU was kept waiting).
-suites=${*:-kunit rate kvmstall bats upstream kvm runtimes}
+suites=${*:-kunit rate kvmstall bats upstream kvm runtimes systemd}
 sdir=$tree/tools/testing/selftests/cgroup
 here=$(cd "$(dirname "$0")" && pwd)
 per_test_timeout=${GUEST_TEST_TIMEOUT:-600}
@@ -85,7 +84,12 @@ run_bats() {
 	local f
 	for f in "$here"/*.bats; do
 		[ -e "$f" ] || continue
-		[ "${f##*/}" = runtimes.bats ] && continue	# its own suite
+		case ${f##*/} in
+		runtimes.bats|systemd.bats) continue ;;	# their own suites
+		rate-top.bats)
+			# a userspace tool on the same files on both bases
+			[ "$base" = 7.3 ] || continue ;;
+		esac
 		timeout "$per_test_timeout" bats --tap "$f" 2>&1 |
 			tap_results "bats:$(basename "$f" .bats)"
 	done
@@ -100,6 +104,79 @@ run_runtimes() {
 	fi
 	timeout "$per_test_timeout" bats --tap "$here/runtimes.bats" 2>&1 |
 		tap_results "bats:runtimes"
+}
+
+# The systemd slice properties (tests/systemd.bats), mainline only: they
+# need Debian's systemd with userspace/systemd/ as PID 1 (SYSTEMD_BUILD,
+# scripts/build-systemd.sh). Run from guest-init, this suite hands PID 1
+# to that systemd once the other suites are done (scripts/guest-init.sh);
+# run again from a unit of it, it runs the tests and ends the guest.
+run_systemd() {
+	local sd=${SYSTEMD_BUILD:-}
+	if [ "$base" != 7.3 ]; then
+		echo "RESULT skip bats:systemd (systemd runs on mainline only)"
+		return
+	fi
+	if [ "$(cat /proc/1/comm)" = systemd ]; then
+		RATE_CHARGE=$sdir/rate_charge timeout "$per_test_timeout" \
+			bats --tap ${SYSTEMD_BATS_FILTER:+--filter "$SYSTEMD_BATS_FILTER"} \
+			"$here/systemd.bats" 2>&1 | tap_results "bats:systemd"
+		return
+	fi
+	if [ ! -x "$sd/systemd" ]; then
+		echo "RESULT fail bats:systemd (no patched systemd in '$sd': scripts/build-systemd.sh)"
+		return
+	fi
+	systemd_handoff "$sd"
+}
+
+# systemd_handoff BUILD_DIR: PID 1 for BUILD_DIR/systemd, with one unit
+# that runs this suite again. The host's /etc/systemd (its enabled units)
+# stays out of the guest's systemd; what set-property writes goes to a
+# tmpfs there.
+systemd_handoff() {
+	local sd=$1 unit=/run/systemd/system/snp-systemd-tests.service u
+	mount -t tmpfs tmpfs /etc/systemd
+	mkdir -p /etc/systemd/system /etc/systemd/system-generators /run/systemd/system
+	mount -t tmpfs tmpfs /var/lib/systemd
+	# The host's boot stays out too: its sysinit units (measured: its
+	# systemd-tmpfiles-setup emptied /tmp under the running tests) and
+	# its generators (its fstab) are masked. journald stays.
+	for u in /lib/systemd/system/sysinit.target.wants/*; do
+		[ "${u##*/}" = systemd-journald.service ] ||
+			ln -s /dev/null "/etc/systemd/system/${u##*/}"
+	done
+	for u in /lib/systemd/system-generators/*; do
+		ln -s /dev/null "/etc/systemd/system-generators/${u##*/}"
+	done
+	# The earlier suites enabled the controllers at the root: systemd
+	# is to do that itself (tests/systemd.bats checks).
+	echo "-snp -buslock" 2>/dev/null > /sys/fs/cgroup/cgroup.subtree_control ||
+		echo "systemd: snp, buslock still enabled at the root (a cgroup below uses them)"
+	cat > "$unit" <<-EOF
+	[Unit]
+	Description=snp and buslock: systemd slice properties (tests/systemd.bats)
+	DefaultDependencies=no
+
+	[Service]
+	Type=oneshot
+	Environment="PATH=$sd:$PATH" HOME=/root TERM=dumb TMPDIR=/tmp
+	Environment=SYSTEMD_BUILD=$sd GUEST_TEST_TIMEOUT=$per_test_timeout
+	Environment="SYSTEMD_BATS_FILTER=${SYSTEMD_BATS_FILTER:-}"
+	WorkingDirectory=$PWD
+	StandardOutput=tty
+	StandardError=inherit
+	TTYPath=/dev/console
+	ExecStart=/bin/bash $here/guest-tests.sh $tree systemd
+	ExecStopPost=/bin/bash $here/../scripts/guest-finish.sh
+	EOF
+	printf '%s\n' "$sd/systemd" --unit=snp-systemd-tests.service \
+		--show-status=no --log-level=notice > /run/guest-pid1
+	# Should PID 1 never get to the unit, the run still ends, failed.
+	(sleep 900
+	 echo "RESULT fail bats:systemd (systemd as PID 1 did not end the run in 900 s)"
+	 bash "$here/../scripts/guest-finish.sh" 1) &
+	echo "systemd: PID 1 goes to $sd/systemd after the other suites"
 }
 
 run_upstream() {
@@ -150,9 +227,6 @@ run_suite() {
 }
 
 for s in $suites; do
-	for part in ${s//+/ }; do
-		run_suite "$part" &
-	done
-	wait
+	run_suite "$s"
 done
 exit 0
