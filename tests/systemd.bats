@@ -193,7 +193,7 @@ unit_cg() {
 	EOF
 	systemctl daemon-reload
 	systemctl start bad.service
-	[ "$(systemctl show -P SNPRequestRate bad.service)" = max ]
+	[ "$(systemctl show -P SNPRequestRate bad.service)" = "[not set]" ]
 	# nothing asks for snp below vms.slice: the unit has no snp files
 	[ ! -e "$(unit_cg bad.service)/snp.req_rate" ]
 }
