@@ -5,6 +5,8 @@
 # it and runs this from a unit; the patched systemctl and systemd-run are
 # first on PATH, RATE_CHARGE charges from a task's cgroup.
 
+bats_require_minimum_version 1.5.0
+
 CG=/sys/fs/cgroup
 UNITS=/etc/systemd/system
 
@@ -44,7 +46,7 @@ unit_cg() {
 }
 
 @test "systemd knows the controllers and enables them from the root down" {
-	! grep -qw buslock "$BATS_FILE_TMPDIR/root-before"
+	run ! grep -qw buslock "$BATS_FILE_TMPDIR/root-before"
 	cat > $UNITS/vms-big.slice <<-EOF
 	[Slice]
 	SNPRequestWeight=200
@@ -100,7 +102,7 @@ unit_cg() {
 	systemctl set-property vms.slice SNPRequestRate=
 	[ "$(systemctl show -P SNPRequestRate vms.slice)" = "[not set]" ]
 	[ ! -e $CG/vms.slice/snp.req_rate ]
-	! grep -qw snp $CG/cgroup.subtree_control
+	run ! grep -qw snp $CG/cgroup.subtree_control
 	[ "$(cat $CG/vms.slice/buslock.rate)" = "5000 5000" ]
 }
 
