@@ -49,6 +49,12 @@ export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/snp-cgroup-ccache}
 # Every compile runs in BUILD, on trees in BUILD: paths under it hash
 # relative to the object directory, so BUILD=DIR anywhere shares the cache.
 export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=true
+# Depend mode: a miss is hashed from the compiler's own -MMD list instead
+# of a second preprocessor run. Measured on eight files of the 7.3 debug
+# kernel (KASAN, UBSAN), cold: preprocessor mode cost 5 to 30 % more CPU
+# than gcc alone, depend mode no more than gcc alone; entries made in
+# either mode hit in the other.
+export CCACHE_DEPEND=true
 export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
 export KBUILD_BUILD_USER=build KBUILD_BUILD_HOST=snp-cgroup
 
