@@ -9,7 +9,7 @@
 # GUEST_TEST_TIMEOUT=SECONDS bounds each program (default 600);
 # SYSTEMD_BUILD=DIR is the patched systemd (scripts/build-systemd.sh);
 # SYSTEMD_BATS_FILTER=REGEX runs only the systemd tests it matches (bats
-# --filter), to debug one without the others' four minutes.
+# --filter), to debug one without running the others.
 set -u
 tree=$1
 shift
