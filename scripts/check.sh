@@ -117,8 +117,9 @@ guest_start() {
 			sleep 2
 		done
 		[ -n "$after" ] && renice_tree 10 "$after"
-		# test_kmem takes 316 s alone, 574 s measured beside a cold
-		# build: each program gets 1200 s, the guest 2400 s
+		# The 7.3 guest took 2325 s beside a cold build (on the 9p
+		# root), 1527 s warm with its last suites beside the 6.12
+		# guest: each program gets 1200 s, the guest 2400 s
 		VM_TIMEOUT=2400 VM_DMESG=$logs/$BASE-guest-dmesg.log scripts/vm-run.sh "$1" \
 			"${env}GUEST_TEST_TIMEOUT=1200 bash $TOP/tests/guest-tests.sh $2"
 	) > "$guest_log" 2>&1 &
