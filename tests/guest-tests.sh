@@ -193,8 +193,9 @@ systemd_handoff() {
 # machines they are written for. test_kmem_basic looks up 100000 names
 # that do not exist in "/" and counts the negative dentries: on the
 # guest's 9p root each lookup is a round trip to QEMU (measured on 7.3:
-# 467 s of test_kmem's 654 s, against 110 s on a local root), and tmpfs
-# will not do, as it keeps no negative dentries (the test fails there).
+# 467 s of test_kmem's 654 s; all of test_kmem takes 130 s on the local
+# root), and tmpfs will not do, as it keeps no negative dentries (the
+# test fails there).
 # An ext2 image on a loop device, in the guest's memory, keeps them as
 # ext4 does. It stays mounted at /run/localroot for the whole suite, one
 # superblock, as a machine's root does.
