@@ -110,7 +110,7 @@ declare -A guest_pid
 guest_last="" guest_last_log=""
 guest_start() {
 	local guest_log=$logs/$BASE-guest-tests.log after=$guest_last after_log=$guest_last_log env=""
-	[ -n "${systemd_build:-}" ] && env="SYSTEMD_BUILD=$systemd_build "
+	[ -n "${systemd_build[$BASE]:-}" ] && env="SYSTEMD_BUILD=${systemd_build[$BASE]} "
 	(
 		while [ -n "$after" ] && kill -0 "$after" 2>/dev/null &&
 		      ! grep -aq '^=== guest-tests: timed suites done' "$after_log"; do
@@ -189,27 +189,40 @@ use_base() {
 
 # build_base BASE: the test kernel and the programs its guest runs (on
 # mainline also Debian's systemd with userspace/systemd, PID 1 of the
-# guest's last suite), then the guest in the background; mainline also
-# carries the configuration matrix, the W=1/sparse build and the runner's
-# self-tests.
+# guest's last suite). Both bases are built before the first guest
+# starts, with both cores: built beside a guest at nice 10, the 6.12
+# test kernel took 1991 s of a cold run, and the builds that must run
+# beside the guests are more than the guests leave room for.
+declare -A built systemd_build
 build_base() {
 	use_base "$1"
-	local kernel=$BDIR/obj-test/arch/x86/boot/bzImage
 	step "build: test kernel" "$BASE-kernel.log" make -s kernel || return
 	step "build: cgroup selftests" "$BASE-selftests.log" make -s selftests || return
 	step "build: KVM selftests" "$BASE-kvm-selftests.log" scripts/build-kvm-selftests.sh "$BDIR/linux" || return
-	systemd_build=""
 	if [ "$BASE" = 7.3 ] &&
 	   step "build: systemd with userspace/systemd" systemd.log scripts/build-systemd.sh; then
-		systemd_build=$(tail -1 "$logs/systemd.log")
+		systemd_build[$BASE]=$(tail -1 "$logs/systemd.log")
 	fi
+	built[$BASE]=1
+}
+
+# start_base BASE: the guest of a built base, in the background
+start_base() {
+	use_base "$1"
+	local kernel=$BDIR/obj-test/arch/x86/boot/bzImage
+	[ -n "${built[$BASE]:-}" ] || return 0
 	guest_start "$kernel" "$BDIR/linux"
-	if [ "$BASE" = 7.3 ]; then
-		runner_self_tests "$kernel"
-		step "build: KVM hooks configuration matrix" "$BASE-matrix.log" scripts/build-matrix.sh "$BDIR/linux"
-		grep '^matrix:' "$logs/$BASE-matrix.log" | sed 's/^/    /'
-		step "build: new files W=1 and sparse clean" "$BASE-warnings.log" scripts/check-warnings.sh
-	fi
+}
+
+# mainline_checks: what mainline carries beside its guest, the runner's
+# self-tests, the configuration matrix and the W=1/sparse build
+mainline_checks() {
+	use_base 7.3
+	[ -n "${built[$BASE]:-}" ] || return 0
+	runner_self_tests "$BDIR/obj-test/arch/x86/boot/bzImage"
+	step "build: KVM hooks configuration matrix" "$BASE-matrix.log" scripts/build-matrix.sh "$BDIR/linux"
+	grep '^matrix:' "$logs/$BASE-matrix.log" | sed 's/^/    /'
+	step "build: new files W=1 and sparse clean" "$BASE-warnings.log" scripts/check-warnings.sh
 }
 
 # series_base BASE: the series of BASE, checked and built after every patch
@@ -232,6 +245,12 @@ bases=${CHECK_BASES:-7.3 6.12}
 for b in $bases; do
 	build_base "$b"
 done
+for b in $bases; do
+	start_base "$b"
+done
+case " $bases " in
+*" 7.3 "*) mainline_checks ;;
+esac
 tag=""
 model_tests
 for b in $bases; do
