@@ -23,15 +23,23 @@ teardown_file() {
 	rmdir $RT/greedy $RT/polite $RT
 }
 
-# greedy_for SECONDS: a task of $RT/greedy asking for 40 guest requests
-# and 60 bus locks at a time, as fast as it can (one round takes about a
-# second in the emulated guest: four times the snp limit; the bus locks
-# over the limit stall it)
-greedy_for() {
-	sh -c 'echo $$ > "$1/cgroup.procs"; end=$(($(date +%s) + $2));
-	       while [ "$(date +%s)" -lt "$end" ]; do
+# greedy_start: a task of $RT/greedy asking for 40 guest requests and 60
+# bus locks at a time, as fast as it can (one round takes about a second
+# in the emulated guest: four times the snp limit; the bus locks over the
+# limit stall it), until greedy_stop. It runs for as long as rate-top
+# samples: a fixed run of 5 s was over before rate-top's first sample
+# when python3 took seconds to start in a guest beside a cold build.
+greedy_start() {
+	touch "$BATS_TEST_TMPDIR/greedy"
+	sh -c 'echo $$ > "$1/cgroup.procs"
+	       while [ -e "$2" ]; do
 	               "$3" snp 40 >/dev/null; "$3" buslock 60 >/dev/null
-	       done' sh $RT/greedy "$1" "$RATE_CHARGE" &
+	       done' sh $RT/greedy "$BATS_TEST_TMPDIR/greedy" "$RATE_CHARGE" &
+}
+
+greedy_stop() {
+	rm -f "$BATS_TEST_TMPDIR/greedy"
+	wait
 }
 
 @test "rate-top shows each cgroup's limit, weight and share" {
@@ -45,11 +53,11 @@ greedy_for() {
 }
 
 @test "rate-top measures admitted and refused per second within the limit" {
-	greedy_for 5
+	greedy_start
 	run rate_top -n 4 -i 1 -r "$BATS_TEST_TMPDIR/run.csv" $RT
+	greedy_stop
 	[ "$status" -eq 0 ]
 	echo "$output"
-	wait
 	# every sample: the subtree passed at most RATE + BURST in its second
 	# (a sample is about one second, the bucket starts full)
 	awk -F, '$2 == "/bats_rt" && $3 == "snp" && $12 > 21 { bad = 1; print }
@@ -62,9 +70,9 @@ greedy_for() {
 }
 
 @test "rate-top --plot draws a recorded run to a PNG" {
-	greedy_for 3
+	greedy_start
 	rate_top -n 2 -i 1 -r "$BATS_TEST_TMPDIR/run.csv" $RT > /dev/null
-	wait
+	greedy_stop
 	run rate_top --plot "$BATS_TEST_TMPDIR/run.png" "$BATS_TEST_TMPDIR/run.csv"
 	[ "$status" -eq 0 ]
 	[ "$(head -c 8 "$BATS_TEST_TMPDIR/run.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ]
