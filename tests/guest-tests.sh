@@ -232,16 +232,43 @@ in_local_root() {
 	' bash "$@"
 }
 
+# A test that passes on the unpatched base and fails here is run once
+# more, and the second run's results are printed as "AGAIN ..." lines:
+# the host counts the test as passed only if the second run passes it
+# (scripts/check.sh). A regression fails both runs; the races some
+# upstream tests have under a loaded host (see the comments in
+# tests/upstream-BASE.expected) rarely hit twice in a row.
+expected=$here/upstream-$base.expected
+
+# failed_but_pass_on_base RESULTS: the failed tests in the file RESULTS
+# that the base's record says pass there
+failed_but_pass_on_base() {
+	awk 'NR == FNR { if ($1 == "pass") ok[$2] = 1; next }
+	     $1 == "RESULT" && $2 == "fail" && ($3 in ok) { print $3 }' "$expected" "$1"
+}
+
+# upstream_program T: run the cgroup selftest program T
+upstream_program() {
+	timeout "$per_test_timeout" stdbuf -oL -eL "./$1" 2>&1 | tap_results "upstream:$1"
+}
+
 upstream_programs() {
-	local t
+	local t results again
+	results=$(mktemp)
 	for t in $upstream_tests; do
 		[ -x "$sdir/$t" ] || { echo "RESULT fail upstream:$t (not built)"; continue; }
 		echo "=== upstream $t"
 		SECONDS=0
-		timeout "$per_test_timeout" stdbuf -oL -eL "./$t" 2>&1 |
-			tap_results "upstream:$t"
+		upstream_program "$t" | tee "$results"
 		echo "=== time upstream $t: ${SECONDS} s"
+		again=$(failed_but_pass_on_base "$results")
+		[ -n "$again" ] || continue
+		echo "=== upstream $t again: failed, and pass on the base:" $again
+		SECONDS=0
+		upstream_program "$t" | sed 's/^RESULT /AGAIN /'
+		echo "=== time upstream $t again: ${SECONDS} s"
 	done
+	rm -f "$results"
 }
 
 run_upstream() {
@@ -249,13 +276,27 @@ run_upstream() {
 		echo "RESULT fail upstream (no local root: ext2 on a loop device)"
 		return
 	fi
-	in_local_root "$sdir" bash -c "$(declare -p sdir per_test_timeout upstream_tests
-		declare -f tap_results upstream_programs); upstream_programs"
+	in_local_root "$sdir" bash -c "$(declare -p sdir per_test_timeout upstream_tests expected
+		declare -f tap_results failed_but_pass_on_base upstream_program upstream_programs)
+		upstream_programs"
 	local_root_teardown
 }
 
+# kvm_program DIR T TAG: run the KVM selftest T in DIR, its result on a
+# "TAG pass|fail|skip kvm:T" line
+kvm_program() {
+	local rc
+	(cd "$1" && timeout 300 "./$2") 2>&1 | tail -15
+	rc=${PIPESTATUS[0]}
+	case $rc in
+	0) echo "$3 pass kvm:$2" ;;
+	4) echo "$3 skip kvm:$2" ;;
+	*) echo "$3 fail kvm:$2 (exit $rc)" ;;
+	esac
+}
+
 run_kvm() {
-	local kdir=$tree/tools/testing/selftests/kvm t rc tests
+	local kdir=$tree/tools/testing/selftests/kvm t tests results
 	if [ ! -c /dev/kvm ]; then
 		echo "RESULT fail kvm:/dev/kvm (no KVM in the guest)"
 		return
@@ -265,18 +306,17 @@ run_kvm() {
 		echo "RESULT fail kvm:list (no KVM selftests for $base)"
 		return
 	fi
+	results=$(mktemp)
 	for t in $tests; do
 		echo "=== kvm $t"
 		SECONDS=0
-		(cd "$kdir" && timeout 300 "./$t") 2>&1 | tail -15
-		rc=${PIPESTATUS[0]}
+		kvm_program "$kdir" "$t" RESULT | tee "$results"
 		echo "=== time kvm $t: ${SECONDS} s"
-		case $rc in
-		0) echo "RESULT pass kvm:$t" ;;
-		4) echo "RESULT skip kvm:$t" ;;
-		*) echo "RESULT fail kvm:$t (exit $rc)" ;;
-		esac
+		[ -n "$(failed_but_pass_on_base "$results")" ] || continue
+		echo "=== kvm $t again: failed, and passes on the base"
+		kvm_program "$kdir" "$t" AGAIN
 	done
+	rm -f "$results"
 }
 
 # Wall time per suite and program, so that the budget can be reasoned about
