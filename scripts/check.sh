@@ -108,6 +108,20 @@ runner_self_tests() {
 # nice 10.
 declare -A guest_pid
 guest_last="" guest_last_log=""
+
+# guest_limit: the seconds a guest starting now may run: 3600, or less
+# if the run would otherwise go past CHECK_DEADLINE seconds from its
+# start (default 5280, 88 minutes: CI stops a run at 90 and gets no
+# report from it). A cold run starts its guests at about 37 minutes, so
+# a hanging guest would not be killed until past 90 with 3600 alone.
+guest_limit() {
+	local left=$((${CHECK_DEADLINE:-5280} - ($(date +%s) - t_start)))
+	if [ $left -ge 3600 ]; then
+		echo 3600
+	else
+		echo $((left > 60 ? left : 60))
+	fi
+}
 guest_start() {
 	local guest_log=$logs/$BASE-guest-tests.log after=$guest_last after_log=$guest_last_log env=""
 	[ -n "${systemd_build[$BASE]:-}" ] && env="SYSTEMD_BUILD=${systemd_build[$BASE]} "
@@ -121,8 +135,8 @@ guest_start() {
 		# the 6.12 guest and the per-patch builds, took far longer
 		# than alone (the container runtimes 865 s against 138), and
 		# 2400 s killed it in its last suite (2026-12-02): each
-		# program gets 1800 s, the guest 3600 s
-		VM_TIMEOUT=3600 VM_DMESG=$logs/$BASE-guest-dmesg.log scripts/vm-run.sh "$1" \
+		# program gets 1800 s, the guest what guest_limit allows
+		VM_TIMEOUT=$(guest_limit) VM_DMESG=$logs/$BASE-guest-dmesg.log scripts/vm-run.sh "$1" \
 			"${env}GUEST_TEST_TIMEOUT=1800 bash $TOP/tests/guest-tests.sh $2"
 	) > "$guest_log" 2>&1 &
 	guest_pid[$BASE]=$!
@@ -218,12 +232,16 @@ build_base() {
 	built[$BASE]=1
 }
 
+# test_kernel: the image of $BASE's test kernel
+test_kernel() {
+	echo "$BDIR/obj-test/arch/x86/boot/bzImage"
+}
+
 # start_base BASE: the guest of a built base, in the background
 start_base() {
 	use_base "$1"
-	local kernel=$BDIR/obj-test/arch/x86/boot/bzImage
 	[ -n "${built[$BASE]:-}" ] || return 0
-	guest_start "$kernel" "$BDIR/linux"
+	guest_start "$(test_kernel)" "$BDIR/linux"
 }
 
 # mainline_checks: what mainline carries beside its guest, the runner's
@@ -231,7 +249,7 @@ start_base() {
 mainline_checks() {
 	use_base 7.3
 	[ -n "${built[$BASE]:-}" ] || return 0
-	runner_self_tests "$BDIR/obj-test/arch/x86/boot/bzImage"
+	runner_self_tests "$(test_kernel)"
 	step "build: KVM hooks configuration matrix" "$BASE-matrix.log" scripts/build-matrix.sh "$BDIR/linux"
 	grep '^matrix:' "$logs/$BASE-matrix.log" | sed 's/^/    /'
 	step "build: new files W=1 and sparse clean" "$BASE-warnings.log" scripts/check-warnings.sh
