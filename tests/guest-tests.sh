@@ -244,7 +244,8 @@ in_local_root() {
 # A test that passes on the unpatched base and fails here is run once
 # more, and the second run's results are printed as "AGAIN ..." lines:
 # the host counts the test as passed only if the second run passes it
-# (scripts/check.sh). A regression fails both runs; the races some
+# (scripts/check.sh). A regression that fails every time fails both
+# runs (one that fails only sometimes may not); the races some
 # upstream tests have under a loaded host (see the comments in
 # tests/upstream-BASE.expected) rarely hit twice in a row.
 expected=$here/upstream-$base.expected
