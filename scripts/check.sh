@@ -265,12 +265,19 @@ series_base() {
 	grep -E '^(checkpatch|series):' "$logs/$BASE-series.log" | sed 's/^/    /'
 }
 
-# model_tests: the core in userspace, property tests and a bounded fuzz run
+# model_tests: the core in userspace, property tests, a bounded fuzz run,
+# and make bench against each base's lib/ratelimit.c, so that the
+# benchmark README offers cannot break unseen
 model_tests() {
+	local b
 	step "model: property tests (tools/rate-model)" model-prop.log make -s -C tools/rate-model prop
 	grep '^prop:' "$logs/model-prop.log" | sed 's/^/    /'
 	step "model: libFuzzer, 60 s" model-fuzz.log make -s -C tools/rate-model fuzz-short FUZZ_SECONDS=60
 	grep -E '^Done|^stat::number_of_executed' "$logs/model-fuzz.log" | sed 's/^/    /'
+	for b in $bases; do
+		step "model: make bench BASE=$b" "model-bench-$b.log" make -s bench BASE="$b"
+		grep -A3 '^instructions per charge' "$logs/model-bench-$b.log" | sed 's/^/    /'
+	done
 }
 
 bases=${CHECK_BASES:-7.3 6.12}

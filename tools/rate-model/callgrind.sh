@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Instructions per charge, counted by callgrind inside the charge function
-# only (inclusive of what it calls, the clock read included), for
-# depth 1..8 with nothing limited and with every level limited, and for
-# the base tree's ___ratelimit.
+# Instructions per charge, counted by callgrind inside the controller's
+# entry point only (snp_charge() or buslock_charge() in bench.c, as in
+# snp.c and buslock.c: the static key test, the walk, the clock read and
+# the counts), for each kind of charge at depths 1 to 8, and for the base
+# tree's ___ratelimit.
 #
 #   callgrind.sh BENCH
 set -euo pipefail
@@ -11,24 +12,23 @@ n=20000
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# ir FUNCTION ARGS...: instructions per call of FUNCTION in "bench one ARGS"
+# ir FUNCTION KIND DEPTH: instructions per call of FUNCTION in "bench one"
 ir() {
-	local fn=$1
-	shift
 	valgrind --tool=callgrind --callgrind-out-file="$tmp/out" \
-		--toggle-collect="$fn" "$bench" one "$@" >/dev/null 2>&1
+		--toggle-collect="$1" "$bench" one "$2" "$3" $n >/dev/null 2>&1
 	awk -v n="$n" '/^summary:/ {printf "%.0f", $2 / n}' "$tmp/out"
 }
 
 echo
 echo "instructions per charge (callgrind, $n charges each):"
-printf '%6s %14s %14s %14s %16s\n' depth "snp, no limit" "snp, limited" \
-	"snp, refused" "buslock, limited"
+printf '%6s %16s %16s %16s %16s %16s\n' depth "no limit" limited \
+	"share, admitted" "share, refused" stall
 for d in 1 2 3 4 5 6 7 8; do
-	printf '%6d %14s %14s %14s %16s\n' "$d" \
-		"$(ir rate_cg_try_charge snp "$d" 0 $n)" \
-		"$(ir rate_cg_try_charge snp "$d" 1 $n)" \
-		"$(ir rate_cg_try_charge snp "$d" 2 $n)" \
-		"$(ir rate_cg_charge_debt buslock "$d" 1 $n)"
+	printf '%6d %16s %16s %16s %16s %16s\n' "$d" \
+		"$(ir snp_charge 'no limit' "$d")" \
+		"$(ir snp_charge limited "$d")" \
+		"$(ir snp_charge 'share, admitted' "$d")" \
+		"$(ir snp_charge 'share, refused' "$d")" \
+		"$(ir buslock_charge stall "$d")"
 done
-printf '%s %s\n' "___ratelimit (base lib/ratelimit.c):" "$(ir ___ratelimit ratelimit 1 0 $n)"
+printf '%s %s\n' "___ratelimit (base lib/ratelimit.c):" "$(ir ___ratelimit ratelimit 1)"

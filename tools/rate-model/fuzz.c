@@ -13,16 +13,15 @@
 #include "kernel_shim.h"
 #include "rate.h"
 
-/* A bucket's TAT is never further ahead than the debt saturates. */
+/* No TAT runs further ahead of the clock than the debt saturates. */
 static void check_bucket(struct rate_cg *rcg)
 {
-	struct rate_bucket *b = rcg->limit.cur;
-	s64 ahead;
+	u64 tat = atomic64_read(&rcg->limit.tat);
 
-	if (!b || !b->rate)
-		return;
-	ahead = (s64)((u64)atomic64_read(&b->tat) - shim_now * b->rate);
-	if (ahead > (s64)RATE_CG_MAX_AHEAD)
+	if (tat > shim_now && tat - shim_now > RATE_CG_MAX_AHEAD)
+		__builtin_trap();
+	tat = atomic64_read(&rcg->share.tat);
+	if (tat > shim_now && tat - shim_now > RATE_CG_MAX_AHEAD)
 		__builtin_trap();
 }
 

@@ -73,6 +73,54 @@ static inline int fls64(u64 x) { return x ? 64 - __builtin_clzll(x) : 0; }
 #define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 static inline u64 div_u64(u64 a, u32 b) { return a / b; }
+static inline u64 mul_u64_u64_div_u64(u64 a, u64 b, u64 c)
+{
+	return (u64)((unsigned __int128)a * b / c);
+}
+#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+
+/* bitmaps */
+#define BITS_PER_LONG		64
+#define BITS_TO_LONGS(n)	(((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
+#define DECLARE_BITMAP(name, bits)	unsigned long name[BITS_TO_LONGS(bits)]
+#define noinline		__attribute__((noinline))
+#ifndef __always_inline
+#define __always_inline		inline __attribute__((always_inline))
+#endif
+/* Inline stores, as the kernel's for a constant size. */
+static inline __attribute__((always_inline)) void bitmap_zero(unsigned long *dst,
+							    unsigned int nbits)
+{
+	unsigned int i;
+
+	for (i = 0; i < BITS_TO_LONGS(nbits); i++)
+		dst[i] = 0;
+}
+static inline bool bitmap_empty(const unsigned long *src, unsigned int nbits)
+{
+	unsigned long any = 0;
+	unsigned int i;
+
+	for (i = 0; i < BITS_TO_LONGS(nbits); i++)
+		any |= src[i];
+	return !any;
+}
+/* One bts, as the kernel's __set_bit() on x86. */
+static inline void __set_bit(unsigned long nr, unsigned long *addr)
+{
+	asm volatile("btsq %1, %0" : "+m" (*(volatile long *)addr) : "r" (nr) : "memory");
+}
+static inline bool test_bit(unsigned int nr, const unsigned long *addr)
+{
+	return addr[nr / BITS_PER_LONG] >> (nr % BITS_PER_LONG) & 1;
+}
+
+/* static keys: a counter, tested on every charge */
+struct static_key_false { int enabled; };
+#define DEFINE_STATIC_KEY_FALSE(name)	struct static_key_false name = { 0 }
+#define static_branch_inc(k)	__atomic_fetch_add(&(k)->enabled, 1, __ATOMIC_RELAXED)
+#define static_branch_dec(k)	__atomic_fetch_sub(&(k)->enabled, 1, __ATOMIC_RELAXED)
+#define static_branch_unlikely(k)	unlikely(__atomic_load_n(&(k)->enabled, __ATOMIC_RELAXED) > 0)
 
 /* atomics */
 typedef struct { s64 counter; } atomic64_t;
@@ -87,8 +135,10 @@ static inline bool atomic64_try_cmpxchg(atomic64_t *v, s64 *old, s64 new)
 	bool ok = __atomic_compare_exchange_n(&v->counter, old, new, false,
 					      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 
+#ifndef SHIM_NO_HOOKS	/* the benchmark counts the kernel's instructions */
 	if (ok && shim_cmpxchg_hook)
 		shim_cmpxchg_hook();
+#endif
 	return ok;
 }
 
@@ -133,12 +183,28 @@ static inline int schedule_hrtimeout(ktime_t *end, int mode)
 #define kzalloc(size, gfp)	calloc(1, (size))
 #define kzalloc_obj(obj)	calloc(1, sizeof(obj))
 #define kfree(p)		free((void *)(p))
-#define kfree_rcu(p, field)	free(p)
+#define kmemdup(p, size, gfp)	memcpy(malloc(size), (p), (size))
+/* Freed at once unless charging threads run (shim_readers), as after a grace period. */
+extern int shim_readers;
+void shim_kfree_rcu(void *p);
+#define kfree_rcu(p, field)	shim_kfree_rcu(p)
+#define kvzalloc(size, gfp)	calloc(1, (size))
+#define kvfree(p)		free((void *)(p))
+#define kvfree_rcu(p, field)	shim_kfree_rcu(p)
+#define struct_size(p, member, n) \
+	(sizeof(*(p)) + (n) * sizeof((p)->member[0]))
 
 /* per-CPU data */
 #define SHIM_NR_CPUS		64
 #define SHIM_PCPU_STRIDE	128
 extern __thread int shim_cpu;
+extern __thread long shim_cpu_offset;
+/* Runs the calling thread as CPU @cpu. */
+static inline void shim_set_cpu(int cpu)
+{
+	shim_cpu = cpu;
+	shim_cpu_offset = (long)cpu * SHIM_PCPU_STRIDE;
+}
 /* Zeroed, as the kernel's alloc_percpu() memory is. */
 static inline void *shim_alloc_percpu(void)
 {
@@ -152,10 +218,12 @@ static inline void *shim_alloc_percpu(void)
 #define free_percpu(p)		free(p)
 #define per_cpu_ptr(p, cpu) \
 	((typeof(p))((char *)(p) + (cpu) * SHIM_PCPU_STRIDE))
+/* shim_cpu's slot, in bytes: one add, as the kernel's %gs base. */
 #define shim_this_cpu_lval(x) \
-	(*(typeof(&(x)))((char *)&(x) + shim_cpu * SHIM_PCPU_STRIDE))
+	(*(typeof(&(x)))((char *)&(x) + shim_cpu_offset))
 #define this_cpu_inc(x)		(shim_this_cpu_lval(x) += 1)
 #define this_cpu_add(x, v)	(shim_this_cpu_lval(x) += (v))
+#define this_cpu_dec(x)		(shim_this_cpu_lval(x) -= 1)
 #define for_each_possible_cpu(cpu) \
 	for ((cpu) = 0; (cpu) < SHIM_NR_CPUS; (cpu)++)
 
@@ -203,6 +271,8 @@ struct cgroup_subsys_state *shim_next_post(struct cgroup_subsys_state *pos,
 #define css_for_each_descendant_post(pos, root) \
 	for ((pos) = shim_next_post(NULL, (root)); (pos); \
 	     (pos) = shim_next_post((pos), (root)))
+struct cgroup_subsys_state *shim_rightmost(struct cgroup_subsys_state *pos);
+#define css_rightmost_descendant(pos)	shim_rightmost(pos)
 #define css_tryget(css)		true
 #define css_put(css)		do { } while (0)
 struct timer_list { int pending; };
@@ -257,6 +327,35 @@ typedef struct { int locked; } raw_spinlock_t;
 	((void)(flags), !__atomic_exchange_n(&(l)->locked, 1, __ATOMIC_ACQUIRE))
 #define raw_spin_unlock_irqrestore(l, flags) \
 	__atomic_store_n(&(l)->locked, 0, __ATOMIC_RELEASE)
+#ifdef SHIM_RATELIMIT_ATOMIC
+/* 6.16 and later (7.3): the burst left is an atomic_t, misses too. */
+typedef struct { int counter; } atomic_t;
+#define atomic_read(v)		__atomic_load_n(&(v)->counter, __ATOMIC_RELAXED)
+#define atomic_set(v, i)	__atomic_store_n(&(v)->counter, (i), __ATOMIC_RELAXED)
+#define atomic_dec_return(v)	__atomic_sub_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST)
+#define atomic_inc(v)		__atomic_fetch_add(&(v)->counter, 1, __ATOMIC_RELAXED)
+#define atomic_xchg_relaxed(v, i) __atomic_exchange_n(&(v)->counter, (i), __ATOMIC_RELAXED)
+static inline int shim_warn_once(int c) { return c; }
+#define WARN_ONCE(c, ...)	shim_warn_once(c)
+#define RATELIMIT_INITIALIZED	2
+struct ratelimit_state {
+	raw_spinlock_t lock;
+	int interval;
+	int burst;
+	atomic_t rs_n_left;
+	atomic_t missed;
+	unsigned int flags;
+	unsigned long begin;
+};
+static inline int ratelimit_state_reset_miss(struct ratelimit_state *rs)
+{
+	return atomic_xchg_relaxed(&rs->missed, 0);
+}
+static inline void ratelimit_state_inc_miss(struct ratelimit_state *rs)
+{
+	atomic_inc(&rs->missed);
+}
+#else
 struct ratelimit_state {
 	raw_spinlock_t lock;
 	int interval;
@@ -266,6 +365,7 @@ struct ratelimit_state {
 	unsigned int flags;
 	unsigned long begin;
 };
+#endif
 int ___ratelimit(struct ratelimit_state *rs, const char *func);
 
 /* Helpers of the model's programs (shim.c). */
@@ -274,5 +374,6 @@ struct rate_cg *model_new_cg(struct rate_cg *parent);
 void model_free_cg(struct rate_cg *rcg);
 ssize_t model_write_limit(struct rate_cg *rcg, const char *setting);
 int model_write_weight(struct rate_cg *rcg, u64 weight);
+extern struct static_key_false model_limited;
 
 #endif /* KERNEL_SHIM_H */

@@ -26,6 +26,9 @@
 atomic_t buslock_cg_seq = ATOMIC_INIT(0);
 EXPORT_SYMBOL_GPL(buslock_cg_seq);
 
+/* On while some buslock.rate is finite: until then a charge only counts. */
+static DEFINE_STATIC_KEY_FALSE(buslock_cg_limited_key);
+
 /* Release: a reader that sees the new count sees the new limits. */
 static void buslock_cg_seq_bump(void)
 {
@@ -66,12 +69,17 @@ EXPORT_SYMBOL_GPL(buslock_cg_limited);
  */
 u64 buslock_cg_charge(void)
 {
-	u64 deadline;
+	struct rate_cg *rcg;
+	u64 deadline = 0;
 
 	if (!cgroup_subsys_enabled(buslock_cgrp_subsys))
 		return 0;
 	rcu_read_lock();
-	deadline = rate_cg_charge_debt(css_rate_cg(task_css(current, buslock_cgrp_id)));
+	rcg = css_rate_cg(task_css(current, buslock_cgrp_id));
+	if (static_branch_unlikely(&buslock_cg_limited_key))
+		deadline = rate_cg_charge_debt(rcg);
+	else
+		rate_cg_count(rcg);
 	rcu_read_unlock();
 	return deadline;
 }
@@ -95,7 +103,7 @@ static u64 buslock_cg_conform_ns(void)
  * Sleeps interruptibly, in slices of at most RATE_CG_STALL_SLICE_NS. After
  * each slice the deadline is brought forward if the limits on the task's
  * path, which may have been raised or removed meanwhile, no longer need
- * all of it; it is never pushed back. The caller must hold no locks and
+ * all of it; it never moves later. The caller must hold no locks and
  * must not be in an RCU read-side section.
  *
  * Return: 0 once the deadline has passed, -EINTR if a signal ended the
@@ -110,8 +118,10 @@ int buslock_cg_stall(u64 *deadline)
 		if (!rate_cg_sleep_until(min(*deadline,
 					     now + RATE_CG_STALL_SLICE_NS)))
 			return -EINTR;
-		wait = buslock_cg_conform_ns();
 		now = ktime_get_ns();
+		if (now >= *deadline)
+			break;
+		wait = buslock_cg_conform_ns();
 		if (wait < *deadline - now)
 			*deadline = now + wait;
 	}
@@ -128,7 +138,7 @@ static int buslock_stat_show(struct seq_file *sf, void *v)
 	seq_printf(sf, "locks %llu\n", sum.admitted);
 	seq_printf(sf, "throttled %llu\n", sum.throttled);
 	seq_printf(sf, "guaranteed %llu\n", sum.guaranteed);
-	seq_printf(sf, "borrowed %llu\n", sum.admitted - sum.guaranteed);
+	seq_printf(sf, "borrowed %llu\n", sum.borrowed);
 	seq_printf(sf, "delay_usec %llu\n", div_u64(sum.delay_ns, NSEC_PER_USEC));
 	return 0;
 }
@@ -180,13 +190,19 @@ static struct cftype buslock_files[] = {
 	{ }	/* terminate */
 };
 
+static struct cgroup_subsys_state *
+buslock_css_alloc(struct cgroup_subsys_state *parent)
+{
+	return rate_cg_css_alloc(parent, &buslock_cg_limited_key);
+}
+
 /*
  * Threaded: every charge is the current thread's, so a VMM that puts each
  * vCPU thread in a threaded cgroup of its own (libvirt's vcpuN) can limit
  * vCPUs one by one, and the VM's cgroup above them still bounds them all.
  */
 struct cgroup_subsys buslock_cgrp_subsys = {
-	.css_alloc = rate_cg_css_alloc,
+	.css_alloc = buslock_css_alloc,
 	.css_online = rate_cg_css_online,
 	.css_offline = rate_cg_css_offline,
 	.css_free = rate_cg_css_free,

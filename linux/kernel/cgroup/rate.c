@@ -2,43 +2,41 @@
 /*
  * Hierarchical token buckets for the snp and buslock cgroup controllers.
  *
- * Limits. A limited cgroup has one bucket in GCRA form (the generic cell
- * rate algorithm, the virtual-scheduling form of a token bucket): a single
- * theoretical arrival time (TAT) advanced with cmpxchg. An event conforms
- * when max(TAT, now) plus the event's cost runs at most BURST events ahead
- * of now. The TAT is kept in units of 1/RATE nanoseconds: an event costs
- * exactly NSEC_PER_SEC units and time advances RATE units per nanosecond,
- * so no interval is rounded and the bounds hold exactly. Time in those
- * units is now * RATE modulo 2^64 and only differences are compared.
+ * Buckets are in GCRA form, as in act_police: a theoretical arrival time
+ * (TAT) in nanoseconds of ktime_get_ns(), advanced with cmpxchg. An event
+ * costs 1/rate, rounded up to a whole nanosecond, and conforms if max(TAT,
+ * now) plus its cost runs at most a depth ahead of now. An idle bucket is
+ * one whose TAT has passed, however long ago: nothing wraps or aliases.
+ * The state lives in the cgroup; a setting publishes new parameters (RCU)
+ * and carries the state over in events. Rounding up keeps every upper
+ * bound exact; the rate is 10^9 / ceil(10^9 / RATE), RATE itself when it
+ * divides 10^9 and otherwise less by under RATE / 10^9 of it.
  *
- * Fair sharing. Each child of a limited cgroup has a share of its rate,
- * rate * weight / (sum of the online siblings' weights), passed down by
- * weight through unlimited levels and capped by the child's own limit on
- * the way: a share bucket, as sch_htb's assured rate. An event that
- * conforms to its cgroup's share is guaranteed at the parent: it may use
- * the room the parent's bucket keeps for its children's guaranteed
- * events. Any other event borrows what the parent's bucket has beyond
- * that room (work conserving). The room is the sum of the children's
- * share depths H, taken out of BURST as far as BURST allows, so a parent
- * admits at most RATE * T + max(BURST, H + 1) over any interval T; with
- * BURST > H that is exactly RATE * T + BURST. Shares sum to at most the
- * parent's rate and guaranteed events are at most one share depth each
- * ahead of their shares, so they always find that room: a cgroup whose
- * demand stays within its share is never refused because of its siblings.
+ * Fair sharing. Each online child c of a cgroup P that passes a rate down
+ * (its limit, or a share of its own) has a share bucket: 63/64 of P's rate
+ * times w_c / W, the sum W over P's online children, and a depth out of
+ * P's D: D for a lone child, else 2 events plus its weight's part of the
+ * rest of D - 1 when 2 each fit, else 2. An event within its cgroup's
+ * share is guaranteed one level up and may fill P's buckets to their
+ * depth; others borrow and stop D - 1 short (limited P; an unlimited P
+ * keeps no room, its children share what it gets first come, first
+ * served). The guaranteed events of the children fit in P's rate and in
+ * D - 1, so a child within its share is never refused because of its
+ * siblings whenever BURST >= 2n + 1; and no event ever fills a bucket
+ * past its depth, so a limited cgroup admits at most RATE * T + BURST
+ * over any interval T whatever lies below it.
  *
- * Concurrency. Charges take no lock and allocate nothing; the clock is
- * read once per charge, only when some level is limited, and chargers
- * whose readings lag the last writer's see the bucket fuller than it is,
- * never emptier. Settings and shares are recomputed on the slow path under
- * rate_cg_mutex and published as new buckets in preallocated slots, with
- * the token state carried over. Statistics are per-CPU at every level, so
- * only the buckets of limited levels are shared between CPUs.
+ * Charges take no lock and allocate nothing, read the clock at most once,
+ * and count only in the charging cgroup, per CPU; readers sum the
+ * subtree. Settings and shares are recomputed under rate_cg_mutex for the
+ * subtree they change, without waiting for a grace period.
  */
 
+#include <linux/bitmap.h>
 #include <linux/cgroup.h>
-#include <linux/bits.h>
 #include <linux/ctype.h>
 #include <linux/hrtimer.h>
+#include <linux/jump_label.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
@@ -48,6 +46,7 @@
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/timer.h>
 #include <kunit/visibility.h>
 
@@ -56,234 +55,223 @@
 /* Written as "max"; a cgroup with this rate has no limit bucket. */
 #define RATE_CG_UNLIMITED	U64_MAX
 
-/* Serializes settings, shares and the publication of buckets. */
+/* Serializes settings, shares, publication and the reading of counts. */
 static DEFINE_MUTEX(rate_cg_mutex);
 
-/*
- * Generation of the last published bucket. A charge reads it before its
- * walk; a bucket published later has a higher @gen and was not charged by
- * that walk, so a rollback never gives it a token.
- */
-static unsigned long rate_cg_gen;
+/* Publications so far; see rate_cg_rollback(). */
+static unsigned long rate_cg_seq;
 
 /**
- * rate_bucket_init - set up a bucket
- * @b: the bucket
- * @rate: TAT units per nanosecond; 0 admits nothing
- * @cost: TAT units per event
- * @depth_borrow: events an event that borrows may find ahead, itself included
- * @depth: the same for a guaranteed event
- *
- * The callers keep @depth * @cost below RATE_CG_MAX_AHEAD.
+ * rate_params_init - set how a bucket is read
+ * @p: the parameters
+ * @cost: nanoseconds per event; 0 admits nothing
+ * @depth: events a guaranteed event may find ahead, itself included
+ * @borrow_depth: the same for an event that borrows
  */
-void rate_bucket_init(struct rate_bucket *b, u64 rate, u64 cost,
-		      u64 depth_borrow, u64 depth)
+void rate_params_init(struct rate_params *p, u64 cost, u64 depth,
+		      u64 borrow_depth)
 {
-	b->rate = rate;
-	b->cost = cost;
-	b->limit = depth * cost;
-	b->limit_borrow = depth_borrow * cost;
-	b->gen = 0;
-	atomic64_set(&b->tat, 0);
+	u64 most = cost ? RATE_CG_MAX_AHEAD / cost : 0;
+
+	/* Nothing fits in no depth: RATE 0 costs no test on the charge path. */
+	p->cost = cost ?: 1;
+	p->depth = depth > most ? most * cost : depth * cost;
+	p->borrow = borrow_depth > most ? most * cost : borrow_depth * cost;
 }
-EXPORT_SYMBOL_IF_KUNIT(rate_bucket_init);
+EXPORT_SYMBOL_IF_KUNIT(rate_params_init);
 
-/*
- * How far @tat runs ahead of @now_u, in TAT units; 0 if the bucket is
- * full. A TAT more than RATE_CG_MAX_AHEAD ahead cannot be debt, which
- * saturates there: it is an idle bucket whose scaled clock wrapped. A
- * charger whose clock reading lags sees the TAT further ahead by the lag,
- * which is debt to it and never reads as idle short of hours of lag.
- */
-static u64 rate_bucket_ahead(s64 tat, u64 now_u)
+/* How far @tat runs ahead of @now; 0 if the bucket is full. */
+static u64 rate_ahead(u64 tat, u64 now)
 {
-	s64 ahead = (s64)((u64)tat - now_u);
+	return tat > now ? tat - now : 0;
+}
 
-	if (ahead < 0 || ahead > (s64)RATE_CG_MAX_AHEAD)
-		return 0;
-	return ahead;
+static __always_inline bool rate_charge(struct rate_bucket *b,
+					const struct rate_params *p, u64 now,
+					bool guaranteed)
+{
+	u64 limit = guaranteed ? p->depth : p->borrow;
+	s64 old = atomic64_read(&b->tat);
+	u64 ahead;
+
+	do {
+		ahead = rate_ahead(old, now) + p->cost;
+		if (ahead > limit)
+			return false;
+	} while (!atomic64_try_cmpxchg(&b->tat, &old, now + ahead));
+	return true;
 }
 
 /**
  * rate_bucket_try_charge - take one event from a bucket if it conforms
  * @b: the bucket
- * @now: the time, in nanoseconds of a monotonic clock
- * @guaranteed: the event comes within its share and may use the room kept
+ * @p: its parameters
+ * @now: the time, in nanoseconds of ktime_get_ns()
+ * @guaranteed: the event came within its share and may use the room kept
  *		for guaranteed events
  *
  * Return: true if the event conforms and was charged.
  */
-bool rate_bucket_try_charge(struct rate_bucket *b, u64 now, bool guaranteed)
+bool rate_bucket_try_charge(struct rate_bucket *b, const struct rate_params *p,
+			    u64 now, bool guaranteed)
 {
-	u64 limit = guaranteed ? b->limit : b->limit_borrow;
-	u64 now_u = now * b->rate;
-	s64 old = atomic64_read(&b->tat);
-	u64 ahead;
-
-	if (!b->rate)
-		return false;
-	do {
-		ahead = rate_bucket_ahead(old, now_u) + b->cost;
-		if (ahead > limit)
-			return false;
-	} while (!atomic64_try_cmpxchg(&b->tat, &old, now_u + ahead));
-	return true;
+	return rate_charge(b, p, now, guaranteed);
 }
 EXPORT_SYMBOL_IF_KUNIT(rate_bucket_try_charge);
 
 /**
  * rate_bucket_uncharge - give back an event charged by rate_bucket_try_charge()
  * @b: the bucket
+ * @p: the parameters it was charged with
  */
-void rate_bucket_uncharge(struct rate_bucket *b)
+void rate_bucket_uncharge(struct rate_bucket *b, const struct rate_params *p)
 {
-	atomic64_sub(b->cost, &b->tat);
+	atomic64_sub(p->cost, &b->tat);
 }
 EXPORT_SYMBOL_IF_KUNIT(rate_bucket_uncharge);
 
-/*
- * Nanoseconds until a bucket @ahead units ahead lets a borrower through;
- * never for RATE 0, which admits nothing.
- */
-static u64 rate_bucket_stall(const struct rate_bucket *b, u64 ahead)
+/* Nanoseconds until @ahead drains to the limit of an event's status. */
+static u64 rate_over(const struct rate_params *p, u64 ahead, bool guaranteed)
 {
-	if (!b->rate)
+	u64 limit = guaranteed ? p->depth : p->borrow;
+
+	if (!p->depth)
 		return U64_MAX;
-	if (ahead <= b->limit_borrow)
-		return 0;
-	return div64_u64(ahead - b->limit_borrow + b->rate - 1, b->rate);
+	return ahead > limit ? ahead - limit : 0;
+}
+
+static __always_inline u64 rate_charge_debt(struct rate_bucket *b,
+					    const struct rate_params *p, u64 now,
+					    bool guaranteed)
+{
+	s64 old = atomic64_read(&b->tat);
+	u64 ahead;
+
+	if (!p->depth)
+		return U64_MAX;
+	do {
+		ahead = min(rate_ahead(old, now) + p->cost, RATE_CG_MAX_AHEAD);
+	} while (!atomic64_try_cmpxchg(&b->tat, &old, now + ahead));
+	return rate_over(p, ahead, guaranteed);
 }
 
 /**
  * rate_bucket_charge_debt - charge one event that has already happened
  * @b: the bucket
- * @now: the time, in nanoseconds of a monotonic clock
+ * @p: its parameters
+ * @now: the time, in nanoseconds of ktime_get_ns()
  *
- * The event is charged even if it does not conform, and the bucket runs
- * into debt. The debt is not capped short of RATE_CG_MAX_AHEAD: every
- * event is paid for, however many chargers there are.
+ * The event is charged even if it does not conform: the bucket runs into
+ * debt, kept whole up to RATE_CG_MAX_AHEAD (36 years).
  *
- * Return: nanoseconds from @now until the bucket has repaid the debt down
- * to a borrower's limit, 0 if the event conformed, U64_MAX for RATE 0.
+ * Return: nanoseconds until the debt is down to a borrower's limit, 0 if
+ * the event conformed, U64_MAX for RATE 0.
  */
-u64 rate_bucket_charge_debt(struct rate_bucket *b, u64 now)
+u64 rate_bucket_charge_debt(struct rate_bucket *b, const struct rate_params *p,
+			    u64 now)
 {
-	u64 now_u = now * b->rate;
-	s64 old = atomic64_read(&b->tat);
-	u64 ahead;
-
-	do {
-		ahead = min(rate_bucket_ahead(old, now_u) + b->cost,
-			    RATE_CG_MAX_AHEAD);
-	} while (!atomic64_try_cmpxchg(&b->tat, &old, now_u + ahead));
-	return rate_bucket_stall(b, ahead);
+	return rate_charge_debt(b, p, now, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(rate_bucket_charge_debt);
 
 /**
- * rate_bucket_conform_ns - time until a bucket lets a borrower through
+ * rate_bucket_conform_ns - time until a bucket's debt is down to a borrower's limit
  * @b: the bucket
- * @now: the time, in nanoseconds of a monotonic clock
+ * @p: its parameters
+ * @now: the time, in nanoseconds of ktime_get_ns()
  *
- * Return: nanoseconds, 0 if it does now, U64_MAX if it never will.
+ * Return: nanoseconds, 0 if it is now, U64_MAX if never (RATE 0).
  */
-u64 rate_bucket_conform_ns(const struct rate_bucket *b, u64 now)
+u64 rate_bucket_conform_ns(struct rate_bucket *b, const struct rate_params *p,
+			   u64 now)
 {
-	return rate_bucket_stall(b, rate_bucket_ahead(atomic64_read(&b->tat),
-						      now * b->rate));
+	return rate_over(p, rate_ahead(atomic64_read(&b->tat), now), false);
 }
 EXPORT_SYMBOL_IF_KUNIT(rate_bucket_conform_ns);
 
-/**
- * rate_bucket_inherit - start a new bucket from the state of the one it replaces
- * @b: the new bucket, set up by rate_bucket_init()
- * @old: the bucket it replaces; NULL if there was none
- * @now: the time, in nanoseconds of a monotonic clock
- *
- * The new bucket keeps the old one's fill in events, clamped to its own
- * depth, and any debt. Where the cost of an event changes, a fraction of
- * an event of fill is dropped and of debt kept whole. Without a previous
- * bucket it starts full; after RATE 0, which admitted nothing, empty.
- */
-void rate_bucket_inherit(struct rate_bucket *b, const struct rate_bucket *old,
-			 u64 now)
+/* @ns of time at @from ns per event, as time at @to ns per event, capped. */
+static u64 rate_rescale(u64 ns, u64 from, u64 to, u64 cap)
 {
-	u64 ahead = 0, old_ahead, fill, debt;
+	u64 events = div64_u64(ns, from);
 
-	if (old && !old->rate) {
-		ahead = b->limit;
-	} else if (old) {
-		old_ahead = rate_bucket_ahead(atomic64_read(&old->tat),
-					      now * old->rate);
-		if (old_ahead <= old->limit) {
-			fill = old->limit - old_ahead;
-			if (old->cost != b->cost)
-				fill = div64_u64(fill, old->cost) * b->cost;
-			ahead = b->limit - min(fill, b->limit);
-		} else {
-			debt = old_ahead - old->limit;
-			if (old->cost != b->cost)
-				debt = min(DIV64_U64_ROUND_UP(debt, old->cost),
-					   div64_u64(RATE_CG_MAX_AHEAD, b->cost)) *
-				       b->cost;
-			ahead = min(b->limit + debt, RATE_CG_MAX_AHEAD);
-		}
-	}
-	atomic64_set(&b->tat, now * b->rate + ahead);
+	if (events > div64_u64(cap, to))
+		return cap;
+	return min(events * to + mul_u64_u64_div_u64(ns - events * from, to, from),
+		   cap);
 }
-EXPORT_SYMBOL_IF_KUNIT(rate_bucket_inherit);
 
+/**
+ * rate_bucket_rebase - carry a bucket's state over to new parameters
+ * @b: the bucket
+ * @old: the parameters it was read with; NULL if it was not in use
+ * @p: the new parameters
+ * @now: the time, in nanoseconds of ktime_get_ns()
+ * @keep_fill: keep the fill, clamped to the new depth (a new setting);
+ *	       otherwise keep what was used (a share: its parent keeps room
+ *	       for what the share may use, which moves with the depth)
+ *
+ * Both are kept in events, fractions and debt included. A bucket that
+ * was not in use, or was at RATE 0, starts full.
+ */
+void rate_bucket_rebase(struct rate_bucket *b, const struct rate_params *old,
+			const struct rate_params *p, u64 now, bool keep_fill)
+{
+	s64 tat = atomic64_read(&b->tat);
+	u64 ahead;
+
+	if (!p->depth)
+		return;
+	if (!old || !old->depth) {
+		atomic64_set(&b->tat, 0);
+		return;
+	}
+	do {
+		ahead = rate_ahead(tat, now);
+		/* What a full bucket has used is nothing, at any cost. */
+		if (!keep_fill && !ahead)
+			return;
+		if (!keep_fill)
+			ahead = rate_rescale(ahead, old->cost, p->cost, RATE_CG_MAX_AHEAD);
+		else if (ahead <= old->depth)
+			ahead = p->depth - rate_rescale(old->depth - ahead, old->cost,
+							p->cost, p->depth);
+		else
+			ahead = min(p->depth + rate_rescale(ahead - old->depth, old->cost,
+							    p->cost, RATE_CG_MAX_AHEAD),
+				    RATE_CG_MAX_AHEAD);
+	} while (!atomic64_try_cmpxchg(&b->tat, &tat, now + ahead));
+}
+EXPORT_SYMBOL_IF_KUNIT(rate_bucket_rebase);
+
+/* Walks stop below the root, which has neither a limit nor a share. */
 static struct rate_cg *rate_cg_parent(struct rate_cg *rcg)
 {
 	return css_rate_cg(rcg->css.parent);
 }
 
-/* The clock, read once per charge and only if some level needs it. */
-static u64 rate_cg_now(u64 *now)
-{
-	if (!*now)
-		*now = ktime_get_ns();
-	return *now;
-}
-
-/* A bucket published no later than generation @gen. */
-static bool rate_bucket_published_by(const struct rate_bucket *b,
-				     unsigned long gen)
-{
-	return (long)(b->gen - gen) <= 0;
-}
-
-/*
- * Counts an admitted event at its cgroup and every ancestor, root
- * included. Bit L of @within says the event came within the share of the
- * cgroup L levels above the originator. @stall_ns is its stall, U64_MAX
- * for one until the settings change, which adds nothing to delay_ns.
+/**
+ * struct rate_walk - what a charge did at each level, to undo it
+ * @seq: rate_cg_seq when the charge began
+ * @now: the clock, read once
+ * @within: levels (0 for the charging cgroup) whose share took the event
+ * @beyond: levels whose share refused it, so that it borrowed above
  */
-static void rate_cg_count_admitted(struct rate_cg *leaf, u64 within,
-				   u64 stall_ns)
+struct rate_walk {
+	unsigned long seq;
+	u64 now;
+	DECLARE_BITMAP(within, RATE_CG_SHARE_LEVELS);
+	DECLARE_BITMAP(beyond, RATE_CG_SHARE_LEVELS);
+};
+
+/**
+ * rate_cg_count - count an event that no limit had to decide on
+ * @leaf: the cgroup the event originates in
+ *
+ * Also the whole charge while no limit of the controller is finite.
+ */
+void rate_cg_count(struct rate_cg *leaf)
 {
-	u64 delay_ns = stall_ns == U64_MAX ? 0 : stall_ns;
-	struct rate_cg *rcg;
-	u64 bit = 1;
-
-	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg), bit <<= 1) {
-		this_cpu_inc(rcg->stat->admitted);
-		if (within & bit)
-			this_cpu_inc(rcg->stat->guaranteed);
-		if (stall_ns) {
-			this_cpu_inc(rcg->stat->throttled);
-			this_cpu_add(rcg->stat->delay_ns, delay_ns);
-		}
-	}
-}
-
-/* Counts a refused event at its cgroup and every ancestor, root included. */
-static void rate_cg_count_refused(struct rate_cg *leaf)
-{
-	struct rate_cg *rcg;
-
-	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg))
-		this_cpu_inc(rcg->stat->throttled);
+	this_cpu_inc(leaf->stat->admitted);
 }
 
 /*
@@ -297,153 +285,149 @@ static void rate_cg_notify(struct cgroup_file *cfile)
 		cgroup_file_notify(cfile);
 }
 
-/*
- * Records a refusal or stall caused by the limit of @cause. The counts are
- * per CPU too: a flood of refusals from many CPUs under one parent must
- * not make them fight over the parent's cache lines. The root has neither
- * a limit nor events files.
- */
-static void rate_cg_throttled(struct rate_cg *cause)
+/* Counts a refusal or stall of @leaf's event caused by @cause's limit. */
+static void rate_cg_throttled(struct rate_cg *leaf, struct rate_cg *cause,
+			      u64 delay_ns)
 {
 	struct rate_cg *rcg;
 
-	this_cpu_inc(cause->stat->events_local);
+	this_cpu_inc(leaf->stat->throttled);
+	this_cpu_add(leaf->stat->delay_ns, delay_ns);
+	this_cpu_inc(cause->stat->events);
 	rate_cg_notify(&cause->events_local_file);
-	for (rcg = cause; rate_cg_parent(rcg); rcg = rate_cg_parent(rcg)) {
-		this_cpu_inc(rcg->stat->events);
+	for (rcg = cause; rate_cg_parent(rcg); rcg = rate_cg_parent(rcg))
 		rate_cg_notify(&rcg->events_file);
-	}
 }
 
 /*
- * Gives back what a walk charged below @stop: every limit, and the shares
- * of the levels set in @within. A bucket published since the walk began
- * (after generation @gen) was not charged by it and gets nothing, so a
- * setting rewritten during a refusal never gains a token from it.
+ * Whether @rcg's share takes the event, given its status at @rcg: then
+ * it is guaranteed one level up, and counted so at @rcg. A walk that
+ * may roll back notes which in @w.
+ */
+static __always_inline bool rate_cg_share(struct rate_cg *rcg, u64 now,
+					  bool guaranteed, struct rate_walk *w,
+					  unsigned int level)
+{
+	struct rate_params *p = rcu_dereference(rcg->share_p);
+
+	if (!p || (w && level >= RATE_CG_SHARE_LEVELS))
+		return false;
+	guaranteed = rate_charge(&rcg->share, p, now, guaranteed);
+	if (guaranteed)
+		this_cpu_inc(rcg->stat->guaranteed);
+	if (w)
+		__set_bit(level, guaranteed ? w->within : w->beyond);
+	else if (!guaranteed)
+		this_cpu_inc(rcg->stat->borrowed);
+	return guaranteed;
+}
+
+/* Counts an admitted event as borrowed where its share refused it. */
+static void rate_cg_count_borrowed(struct rate_cg *leaf, struct rate_walk *w)
+{
+	unsigned int level = 0;
+	struct rate_cg *rcg;
+
+	for (rcg = leaf; rcg->css.parent && level < RATE_CG_SHARE_LEVELS;
+	     rcg = rate_cg_parent(rcg), level++)
+		if (test_bit(level, w->beyond))
+			this_cpu_inc(rcg->stat->borrowed);
+}
+
+/*
+ * Gives back what a walk charged below @stop. Parameters published since
+ * the walk began may differ from those it charged with: their buckets
+ * keep the charge, so a rewritten setting never gains a token from it.
  */
 static void rate_cg_rollback(struct rate_cg *leaf, struct rate_cg *stop,
-			     unsigned long gen, u64 within)
+			     struct rate_walk *w)
 {
-	struct rate_bucket *b;
+	unsigned int level = 0;
+	struct rate_params *p;
 	struct rate_cg *rcg;
-	u64 bit = 1;
 
-	for (rcg = leaf; rcg != stop; rcg = rate_cg_parent(rcg), bit <<= 1) {
-		b = rcu_dereference(rcg->limit.cur);
-		if (b && rate_bucket_published_by(b, gen))
-			rate_bucket_uncharge(b);
-		if (!(within & bit))
+	for (rcg = leaf; rcg != stop; rcg = rate_cg_parent(rcg), level++) {
+		p = rcu_dereference(rcg->limit_p);
+		if (p && (long)(p->seq - w->seq) <= 0)
+			rate_bucket_uncharge(&rcg->limit, p);
+		if (level >= RATE_CG_SHARE_LEVELS || !test_bit(level, w->within))
 			continue;
-		b = rcu_dereference(rcg->share.cur);
-		if (b && rate_bucket_published_by(b, gen))
-			rate_bucket_uncharge(b);
+		this_cpu_dec(rcg->stat->guaranteed);
+		p = rcu_dereference(rcg->share_p);
+		if (p && (long)(p->seq - w->seq) <= 0)
+			rate_bucket_uncharge(&rcg->share, p);
 	}
 }
 
 /*
- * The walk with fair sharing. At each level the cgroup's own limit
- * decides first, with the status the event has there; then the cgroup's
- * share decides its status one level up: within the share, the event is
- * guaranteed there and may use the room kept for guaranteed events. The
- * limits below @first have already admitted the event as borrowing, which
- * they would whatever its status, and keep that charge. Sets in @within
- * the levels whose share it came within (and took a token from); beyond
- * RATE_CG_SHARE_LEVELS levels it borrows.
- *
- * Return: the level whose limit refused the event, NULL if none did.
+ * A charge that the limit of @first refused as borrowing: at each level
+ * the limit decides with the status the event has there (guaranteed if
+ * it came within the share of the cgroup below), then the cgroup's share
+ * decides its status one level up. The limits below @first admitted the
+ * event as borrowing, which they would whatever its status; one that
+ * comes to @first borrowing again is refused again.
  */
-static struct rate_cg *rate_cg_fair_try_charge(struct rate_cg *leaf,
-					       struct rate_cg *first, u64 now,
-					       u64 *within)
+static noinline bool rate_cg_try_fair(struct rate_cg *leaf,
+				      struct rate_cg *first, struct rate_walk *w)
 {
 	bool guaranteed = false, charged = true;
-	struct rate_bucket *b;
+	unsigned int level = 0;
+	struct rate_params *p;
 	struct rate_cg *rcg;
-	u64 bit = 1;
 
-	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg), bit <<= 1) {
+	bitmap_zero(w->within, RATE_CG_SHARE_LEVELS);
+	bitmap_zero(w->beyond, RATE_CG_SHARE_LEVELS);
+	for (rcg = leaf; rcg->css.parent; rcg = rate_cg_parent(rcg), level++) {
 		if (rcg == first)
 			charged = false;
-		b = rcu_dereference(rcg->limit.cur);
-		if (b && !charged && !rate_bucket_try_charge(b, now, guaranteed))
-			return rcg;
-		b = rcu_dereference(rcg->share.cur);
-		guaranteed = b && bit && rate_bucket_try_charge(b, now, guaranteed);
-		if (guaranteed)
-			*within |= bit;
+		p = rcu_dereference(rcg->limit_p);
+		if (p && !charged &&
+		    ((rcg == first && !guaranteed) ||
+		     !rate_charge(&rcg->limit, p, w->now, guaranteed))) {
+			if (leaf != first || !bitmap_empty(w->within, RATE_CG_SHARE_LEVELS))
+				rate_cg_rollback(leaf, rcg, w);
+			rate_cg_throttled(leaf, rcg, 0);
+			return false;
+		}
+		guaranteed = rate_cg_share(rcg, w->now, guaranteed, w, level);
 	}
-	return NULL;
+	rate_cg_count(leaf);
+	if (!bitmap_empty(w->beyond, RATE_CG_SHARE_LEVELS))
+		rate_cg_count_borrowed(leaf, w);
+	return true;
 }
 
 /**
  * rate_cg_try_charge - charge one event to a cgroup and its ancestors, or none
  * @leaf: the cgroup the event originates in
  *
- * The caller holds rcu_read_lock(). First every limit is charged as for
+ * The caller holds rcu_read_lock(). Every limit is first charged as for
  * an event that borrows, which leaves the room kept for guaranteed events
- * alone: while no level is congested, that is all, and no share is
- * touched. Only if some level refuses does the walk go on with fair
- * sharing from there, where coming within its shares may admit it. A refused
- * event is counted as throttled at @leaf and above, and as an event of
- * the refusing level.
+ * alone: while no level is congested that is all, and no share is
+ * touched. If some level refuses, the shares decide.
  *
  * Return: true if every limited level admitted the event.
  */
 bool rate_cg_try_charge(struct rate_cg *leaf)
 {
-	/* Pairs with rate_slots_publish(): buckets up to @gen are visible. */
-	unsigned long gen = smp_load_acquire(&rate_cg_gen);
-	struct rate_cg *rcg, *refused;
-	struct rate_bucket *b;
-	u64 now = 0, within = 0;
-
-	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg)) {
-		b = rcu_dereference(rcg->limit.cur);
-		if (b && !rate_bucket_try_charge(b, rate_cg_now(&now), false))
-			break;
-	}
-	if (rcg) {
-		refused = rate_cg_fair_try_charge(leaf, rcg, now, &within);
-		if (refused) {
-			rate_cg_rollback(leaf, refused, gen, within);
-			rate_cg_count_refused(leaf);
-			rate_cg_throttled(refused);
-			return false;
-		}
-	}
-	rate_cg_count_admitted(leaf, within, 0);
-	return true;
-}
-
-/*
- * The stall of a bus lock already charged to every level, with fair
- * sharing: the statuses come from the shares as in the try-charge walk,
- * and only the levels where the lock borrowed stall the vCPU, until they
- * let a borrower through again; the one that takes longest is @cause.
- */
-static u64 rate_cg_fair_stall(struct rate_cg *leaf, u64 now, u64 *within,
-			      struct rate_cg **cause)
-{
-	u64 bit = 1, stall = 0, owed;
-	bool guaranteed = false;
-	struct rate_bucket *b;
+	struct rate_params *p;
+	struct rate_walk w;
 	struct rate_cg *rcg;
 
-	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg), bit <<= 1) {
-		b = rcu_dereference(rcg->limit.cur);
-		if (b && !guaranteed) {
-			owed = rate_bucket_conform_ns(b, now);
-			if (owed > stall) {
-				stall = owed;
-				*cause = rcg;
-			}
-		}
-		b = rcu_dereference(rcg->share.cur);
-		guaranteed = b && bit && rate_bucket_try_charge(b, now, guaranteed);
-		if (guaranteed)
-			*within |= bit;
+	/* Pairs with the publishers' release: parameters up to @seq are seen. */
+	w.seq = smp_load_acquire(&rate_cg_seq);
+	w.now = 0;
+	for (rcg = leaf; rcg->css.parent; rcg = rate_cg_parent(rcg)) {
+		p = rcu_dereference(rcg->limit_p);
+		if (!p)
+			continue;
+		if (!w.now)
+			w.now = ktime_get_ns();
+		if (!rate_charge(&rcg->limit, p, w.now, false))
+			return rate_cg_try_fair(leaf, rcg, &w);
 	}
-	return stall;
+	rate_cg_count(leaf);
+	return true;
 }
 
 /**
@@ -451,11 +435,12 @@ static u64 rate_cg_fair_stall(struct rate_cg *leaf, u64 now, u64 *within,
  * @leaf: the cgroup the event originates in
  *
  * The caller holds rcu_read_lock(). Every limited level is charged, in
- * debt if need be. If that leaves some level in debt, the shares decide
- * which levels the event borrowed from: a level where it came within its
- * share does not stall it, since the shares below fit in the level's
- * rate. Of the others, the most indebted decides the stall and counts it
- * as its event.
+ * debt if need be, with the status the shares give the event there; each
+ * stalls the originator until it is back within that status's limit,
+ * which a level where the event came within its share never needs while
+ * the room kept for it holds. The level that takes longest counts the
+ * stall as its event. V vCPUs charging at once each take their event
+ * before they stall, so a level admits at most RATE * T + BURST + V.
  *
  * Return: the time until which the originator should stall, in
  * nanoseconds of ktime_get_ns(); 0 for no stall, U64_MAX for one that
@@ -463,23 +448,24 @@ static u64 rate_cg_fair_stall(struct rate_cg *leaf, u64 now, u64 *within,
  */
 u64 rate_cg_charge_debt(struct rate_cg *leaf)
 {
-	u64 now = 0, stall = 0, owed, within = 0;
 	struct rate_cg *rcg, *cause = NULL;
-	struct rate_bucket *b;
+	u64 now = ktime_get_ns(), stall = 0, owed;
+	bool guaranteed = false;
+	struct rate_params *p;
 
-	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg)) {
-		b = rcu_dereference(rcg->limit.cur);
-		if (!b)
-			continue;
-		owed = rate_bucket_charge_debt(b, rate_cg_now(&now));
-		stall = max(stall, owed);
+	for (rcg = leaf; rcg->css.parent; rcg = rate_cg_parent(rcg)) {
+		p = rcu_dereference(rcg->limit_p);
+		owed = p ? rate_charge_debt(&rcg->limit, p, now, guaranteed) : 0;
+		if (owed > stall) {
+			stall = owed;
+			cause = rcg;
+		}
+		guaranteed = rate_cg_share(rcg, now, guaranteed, NULL, 0);
 	}
-	if (stall)
-		stall = rate_cg_fair_stall(leaf, now, &within, &cause);
-	rate_cg_count_admitted(leaf, within, stall);
+	rate_cg_count(leaf);
 	if (!stall)
 		return 0;
-	rate_cg_throttled(cause);
+	rate_cg_throttled(leaf, cause, stall == U64_MAX ? 0 : stall);
 	return stall > U64_MAX - now ? U64_MAX : now + stall;
 }
 
@@ -487,24 +473,22 @@ u64 rate_cg_charge_debt(struct rate_cg *leaf)
  * rate_cg_conform_ns - time until every limit on a path lets a borrower through
  * @leaf: the cgroup
  *
- * The caller holds rcu_read_lock(). A stalled charger re-checks with this,
- * so that a limit raised or removed while it sleeps ends its stall early.
+ * The caller holds rcu_read_lock(). A stalled charger takes the earlier
+ * of this and its deadline, so that a limit raised or removed while it
+ * sleeps ends its stall early.
  *
  * Return: nanoseconds, U64_MAX if never under the current settings.
  */
 u64 rate_cg_conform_ns(struct rate_cg *leaf)
 {
+	u64 now = ktime_get_ns(), wait = 0;
+	struct rate_params *p;
 	struct rate_cg *rcg;
-	struct rate_bucket *b;
-	u64 now = 0, wait = 0;
 
-	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg)) {
-		b = rcu_dereference(rcg->limit.cur);
-		if (!b)
-			continue;
-		if (!now)
-			now = ktime_get_ns();
-		wait = max(wait, rate_bucket_conform_ns(b, now));
+	for (rcg = leaf; rcg->css.parent; rcg = rate_cg_parent(rcg)) {
+		p = rcu_dereference(rcg->limit_p);
+		if (p)
+			wait = max(wait, rate_bucket_conform_ns(&rcg->limit, p, now));
 	}
 	return wait;
 }
@@ -523,8 +507,8 @@ bool rate_cg_limited(struct rate_cg *leaf)
 {
 	struct rate_cg *rcg;
 
-	for (rcg = leaf; rcg; rcg = rate_cg_parent(rcg))
-		if (rcu_access_pointer(rcg->limit.cur))
+	for (rcg = leaf; rcg->css.parent; rcg = rate_cg_parent(rcg))
+		if (rcu_access_pointer(rcg->limit_p))
 			return true;
 	return false;
 }
@@ -553,233 +537,255 @@ bool rate_cg_sleep_until(u64 until)
 	}
 }
 
-/* The published bucket of @s, on the slow path. */
-static struct rate_bucket *rate_slots_cur(struct rate_slots *s)
+static u64 rate_cg_limit_cost(struct rate_cg *rcg)
 {
-	return rcu_dereference_protected(s->cur,
-					 lockdep_is_held(&rate_cg_mutex));
+	return rcg->rate ? DIV_ROUND_UP(NSEC_PER_SEC, rcg->rate) : 0;
 }
 
-/* No charge may use @old once a grace period has passed. */
-static void rate_slots_retire(struct rate_slots *s, struct rate_bucket *old)
+/* What @rcg passes down to its children: a cost per event and a depth. */
+static bool rate_cg_passes(struct rate_cg *rcg, u64 *cost, u64 *depth)
 {
-	int i;
+	bool limited = rcg->rate != RATE_CG_UNLIMITED;
 
-	if (!old)
-		return;
-	i = old - s->slot;
-	s->retired_gp[i] = get_state_synchronize_rcu();
-	s->retired[i] = true;
-}
-
-/* Whether @want differs from what @s publishes, NULL meaning none. */
-static bool rate_slots_differ(struct rate_slots *s,
-			      const struct rate_bucket *want)
-{
-	struct rate_bucket *cur = rate_slots_cur(s);
-
-	if (!cur || !want)
-		return cur || want;
-	return cur->rate != want->rate || cur->cost != want->cost ||
-	       cur->limit != want->limit ||
-	       cur->limit_borrow != want->limit_borrow;
+	*cost = limited ? rate_cg_limit_cost(rcg) : rcg->share_cost;
+	*depth = limited ? rcg->burst : rcg->share_depth;
+	if (limited && rcg->share_depth) {
+		*cost = *cost && rcg->share_cost ? max(*cost, rcg->share_cost) : 0;
+		*depth = min(*depth, rcg->share_depth);
+	}
+	return limited || rcg->share_depth;
 }
 
 /*
- * Publishes @want's parameters in the spare slot, with the token state of
- * the bucket it replaces, or publishes no bucket if @want is NULL. Waits
- * for a grace period if the spare slot was retired less than one ago.
+ * A child's part of @cost per event among children of weight @wsum: 1/64
+ * slower than its weight's part of the rate, and rounded up, so that the
+ * shares leave the parent room to drain what republications and lagging
+ * clocks leave ahead, even when every child uses all of its share.
  */
-static void rate_slots_publish(struct rate_slots *s,
-			       const struct rate_bucket *want)
+static u64 rate_share_cost(u64 cost, u64 weight, u64 wsum)
 {
-	struct rate_bucket *old = rate_slots_cur(s), *b;
-	int i = old == &s->slot[0];
+	u64 share;
 
-	if (!rate_slots_differ(s, want))
-		return;
-	if (!want) {
-		RCU_INIT_POINTER(s->cur, NULL);
-		rate_slots_retire(s, old);
-		return;
-	}
-	if (s->retired[i]) {
-		cond_synchronize_rcu(s->retired_gp[i]);
-		s->retired[i] = false;
-	}
-	b = &s->slot[i];
-	rate_bucket_init(b, want->rate, want->cost,
-			 div64_u64(want->limit_borrow, want->cost),
-			 div64_u64(want->limit, want->cost));
-	rate_bucket_inherit(b, old, ktime_get_ns());
-	b->gen = rate_cg_gen + 1;
-	rcu_assign_pointer(s->cur, b);
-	/* A charge that reads this generation sees @b, or a newer bucket. */
-	smp_store_release(&rate_cg_gen, b->gen);
-	rate_slots_retire(s, old);
+	if (!cost)
+		return 0;
+	cost += DIV_ROUND_UP(cost, RATE_CG_SHARE_SLACK);
+	if (div64_u64(wsum, weight) >= div64_u64(RATE_CG_MAX_COST, cost))
+		return RATE_CG_MAX_COST;
+	share = mul_u64_u64_div_u64(cost, wsum, weight);
+	return share + (mul_u64_u64_div_u64(share, weight, wsum) != cost);
 }
 
-/*
- * The limit bucket @rcg's setting asks for: BURST deep, of which up to
- * all but one event is kept for the children's guaranteed events, and
- * deeper for those if BURST is too shallow to keep them all.
- */
-static bool rate_cg_want_limit(struct rate_cg *rcg, struct rate_bucket *want)
+/* Sets the share of each of @rcg's online children. Under rcu_read_lock(). */
+static void rate_cg_split(struct rate_cg *rcg)
 {
-	u64 keep;
-
-	if (rcg->rate == RATE_CG_UNLIMITED)
-		return false;
-	keep = min(rcg->headroom, rcg->burst - 1);
-	rate_bucket_init(want, rcg->rate, NSEC_PER_SEC, rcg->burst - keep,
-			 rcg->burst - keep + rcg->headroom);
-	return true;
-}
-
-/*
- * The share bucket @rcg's share asks for. Its rate is scaled down to at
- * most 2^20 units per nanosecond, rounding down, so that shares never sum
- * to more than the parent's rate. It is one event deep for what @rcg's
- * subtree borrows and deeper by the headroom for its guaranteed events.
- */
-static bool rate_cg_want_share(struct rate_cg *rcg, struct rate_bucket *want)
-{
-	int shift;
-
-	if (rcg->share_fp == RATE_CG_UNLIMITED)
-		return false;
-	shift = max(fls64(rcg->share_fp) - RATE_CG_FP_SHIFT, 0);
-	rate_bucket_init(want, rcg->share_fp >> shift,
-			 NSEC_PER_SEC << (RATE_CG_FP_SHIFT - shift), 1,
-			 min(1 + rcg->headroom, RATE_CG_MAX_SHARE_BURST));
-	return true;
-}
-
-/* The rate of a share bucket, back in fixed point. */
-static u64 rate_share_fp(const struct rate_bucket *b)
-{
-	return b->rate << (RATE_CG_FP_SHIFT -
-			   ilog2(div64_u64(b->cost, NSEC_PER_SEC)));
-}
-
-/* What @rcg passes down to its children, in fixed point; U64_MAX for all. */
-static u64 rate_cg_capacity_fp(struct rate_cg *rcg)
-{
-	u64 fp = rcg->share_fp;
-
-	if (rcg->rate != RATE_CG_UNLIMITED)
-		fp = min(fp, rcg->rate << RATE_CG_FP_SHIFT);
-	return fp;
-}
-
-/* Children first: the headroom and weight sum of each cgroup. */
-static void rate_cg_sum_children(struct rate_cg *top)
-{
-	struct cgroup_subsys_state *pos, *child;
-	struct rate_cg *rcg, *c;
-
-	rcu_read_lock();
-	css_for_each_descendant_post(pos, &top->css) {
-		rcg = css_rate_cg(pos);
-		rcg->headroom = 0;
-		rcg->weight_sum = 0;
-		css_for_each_child(child, pos) {
-			c = css_rate_cg(child);
-			if (!c->online)
-				continue;
-			rcg->headroom += min(1 + c->headroom,
-					     RATE_CG_MAX_SHARE_BURST);
-			rcg->weight_sum += c->weight;
-		}
-		rcg->headroom = min(rcg->headroom, RATE_CG_MAX_BURST);
-	}
-	rcu_read_unlock();
-}
-
-/* Parents first: each child's share of what its parent passes down. */
-static void rate_cg_split_shares(struct rate_cg *top)
-{
-	struct cgroup_subsys_state *pos, *child;
+	u64 cost, depth, n = rcg->nr_online, spare = 0;
+	struct cgroup_subsys_state *pos;
+	bool passes = rate_cg_passes(rcg, &cost, &depth) && n;
 	struct rate_cg *c;
-	u64 cap;
 
-	rcu_read_lock();
-	css_for_each_descendant_pre(pos, &top->css) {
-		cap = rate_cg_capacity_fp(css_rate_cg(pos));
-		css_for_each_child(child, pos) {
-			c = css_rate_cg(child);
-			if (!c->online || cap == RATE_CG_UNLIMITED)
-				c->share_fp = RATE_CG_UNLIMITED;
-			else
-				c->share_fp = div64_u64(cap * c->weight,
-							css_rate_cg(pos)->weight_sum);
-		}
+	if (passes && n > 1 && 2 * n <= depth - 1)
+		spare = depth - 1 - 2 * n;
+	css_for_each_child(pos, &rcg->css) {
+		c = css_rate_cg(pos);
+		c->share_depth = 0;
+		if (!passes || !c->online)
+			continue;
+		c->share_cost = n == 1 ? cost :
+			rate_share_cost(cost, c->weight, rcg->weight_sum);
+		c->share_depth = n == 1 ? depth : RATE_CG_MIN_SHARE_DEPTH +
+			div64_u64(spare * c->weight, rcg->weight_sum);
 	}
-	rcu_read_unlock();
 }
 
 /*
- * Publishes the buckets of @top's subtree that changed. With @grow false,
- * the limits and the shares that did not grow; with @grow true, the
- * shares that grew. May sleep: each cgroup is pinned while it is updated.
+ * The room @rcg's buckets keep for its children's guaranteed events: all
+ * but one event of what it passes down, if it has a limit and children.
+ * The children's depths sum to no more than that.
  */
-static void rate_cg_publish(struct rate_cg *top, bool grow, bool *grew)
+static u64 rate_cg_room(struct rate_cg *rcg)
+{
+	u64 cost, depth;
+
+	if (rcg->rate == RATE_CG_UNLIMITED || !rcg->nr_online ||
+	    !rate_cg_passes(rcg, &cost, &depth))
+		return 0;
+	return depth - 1;
+}
+
+/* The parameters of @rcg's share, set by its parent's split. */
+static void rate_cg_share_params(struct rate_cg *rcg, struct rate_params *p)
+{
+	u64 d = rcg->share_depth;
+
+	rate_params_init(p, rcg->share_cost, d, d - min(rate_cg_room(rcg), d - 1));
+}
+
+static bool rate_params_equal(const struct rate_params *a,
+			      const struct rate_params *b)
+{
+	return a->cost == b->cost && a->depth == b->depth && a->borrow == b->borrow;
+}
+
+/* Publishes the next parameters: a charge that reads the sequence sees them. */
+static unsigned long rate_cg_next_seq(void)
+{
+	return rate_cg_seq + 1;
+}
+
+/*
+ * Publishes @rcg's limit if it changed, carrying the fill over. Without
+ * memory for it the old one stays; the write that asked for it fails.
+ */
+static int rate_cg_publish_limit(struct rate_cg *rcg)
+{
+	struct rate_params want, *old, *p = NULL;
+	u64 d = rcg->burst;
+
+	old = rcu_dereference_protected(rcg->limit_p, lockdep_is_held(&rate_cg_mutex));
+	if (rcg->rate != RATE_CG_UNLIMITED) {
+		rate_params_init(&want, rate_cg_limit_cost(rcg), d,
+				 d - min(rate_cg_room(rcg), d - 1));
+		if (old && rate_params_equal(old, &want))
+			return 0;
+		p = kmemdup(&want, sizeof(want), GFP_KERNEL);
+		if (!p)
+			return -ENOMEM;
+		p->seq = rate_cg_next_seq();
+	} else if (!old) {
+		return 0;
+	}
+	rcu_assign_pointer(rcg->limit_p, p);
+	/* A charge that reads the new sequence number sees @p, or newer. */
+	smp_store_release(&rate_cg_seq, rate_cg_next_seq());
+	if (p)
+		rate_bucket_rebase(&rcg->limit, old, p, ktime_get_ns(), true);
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+}
+
+/**
+ * struct rate_shares - the share parameters of a cgroup's children
+ * @rcu: frees them once no charge can read them
+ * @share: one per online child, which points at its own
+ *
+ * One allocation per republication, whatever the number of children.
+ */
+struct rate_shares {
+	struct rcu_head rcu;
+	struct rate_params share[];
+};
+
+/*
+ * Publishes the shares of @rcg's children, all in one allocation, and
+ * carries each share's state over: a share keeps what it has used. May
+ * sleep. Without memory for them the old ones stay, which keeps every
+ * limit and leaves the shares as they were until the next change.
+ */
+static void rate_cg_publish_shares(struct rate_cg *rcg)
+{
+	unsigned long seq = rate_cg_next_seq();
+	struct rate_shares *new = NULL, *old = rcg->shares;
+	struct cgroup_subsys_state *pos;
+	struct rate_params *p, *was;
+	u64 cost, depth, now;
+	unsigned int i = 0;
+	struct rate_cg *c;
+
+	if (rcg->nr_online && rate_cg_passes(rcg, &cost, &depth)) {
+		new = kvzalloc(struct_size(new, share, rcg->nr_online), GFP_KERNEL);
+		if (!new)
+			return;
+	} else if (!old) {
+		return;
+	}
+	now = ktime_get_ns();
+	rcu_read_lock();
+	css_for_each_child(pos, &rcg->css) {
+		c = css_rate_cg(pos);
+		was = rcu_dereference_protected(c->share_p, lockdep_is_held(&rate_cg_mutex));
+		p = new && c->online && i < rcg->nr_online ? &new->share[i++] : NULL;
+		if (p) {
+			rate_cg_share_params(c, p);
+			p->seq = seq;
+		}
+		c->share_changed = !p || !was || !rate_params_equal(p, was);
+		rcu_assign_pointer(c->share_p, p);
+		if (p)
+			rate_bucket_rebase(&c->share, was, p, now, false);
+	}
+	rcu_read_unlock();
+	/* A charge that reads @seq sees these shares, or newer. */
+	smp_store_release(&rate_cg_seq, seq);
+	rcg->shares = new;
+	if (old)
+		kvfree_rcu(old, rcu);
+}
+
+/*
+ * Recomputes and publishes @top and its subtree, after a setting, weight
+ * or online child of @top changed. Nothing above @top changes. May
+ * sleep: each cgroup is pinned while it is published.
+ */
+static int rate_cg_update(struct rate_cg *top)
 {
 	struct cgroup_subsys_state *pos;
-	struct rate_bucket want, *cur;
-	struct rate_cg *rcg;
-	bool has;
+	int ret = 0;
 
+	lockdep_assert_held(&rate_cg_mutex);
 	rcu_read_lock();
 	css_for_each_descendant_pre(pos, &top->css) {
+		/* A share that did not change changes nothing below it. */
+		if (pos != &top->css && !css_rate_cg(pos)->share_changed) {
+			pos = css_rightmost_descendant(pos);
+			continue;
+		}
+		rate_cg_split(css_rate_cg(pos));
 		if (!css_tryget(pos))
 			continue;
 		rcu_read_unlock();
-		rcg = css_rate_cg(pos);
-		if (!grow) {
-			has = rate_cg_want_limit(rcg, &want);
-			rate_slots_publish(&rcg->limit, has ? &want : NULL);
-		}
-		has = rate_cg_want_share(rcg, &want);
-		cur = rate_slots_cur(&rcg->share);
-		if (has && (!cur || rcg->share_fp > rate_share_fp(cur))) {
-			*grew = true;
-			if (grow)
-				rate_slots_publish(&rcg->share, &want);
-		} else if (!grow) {
-			rate_slots_publish(&rcg->share, has ? &want : NULL);
-		}
+		ret = ret ?: rate_cg_publish_limit(css_rate_cg(pos));
+		rate_cg_publish_shares(css_rate_cg(pos));
 		rcu_read_lock();
 		css_put(pos);
 	}
 	rcu_read_unlock();
+	return ret;
 }
 
 /*
- * Recomputes and publishes the limits and shares of the whole hierarchy
- * of @rcg after a setting, a weight or the set of online cgroups changed.
- * Shares that shrink are published first and those that grow only after
- * a grace period, so that no charge ever sees shares that sum to more
- * than their parent's rate.
+ * Whether a cgroup keeps room for its children changes its own share's
+ * borrowing limit, and nothing else of it: one value, updated in place.
  */
-static void rate_cg_update(struct rate_cg *rcg)
+static void rate_cg_update_borrow(struct rate_cg *rcg)
 {
-	bool grew = false;
+	struct rate_params *p, want;
 
-	lockdep_assert_held(&rate_cg_mutex);
-	while (rate_cg_parent(rcg))
-		rcg = rate_cg_parent(rcg);
-	rate_cg_sum_children(rcg);
-	rate_cg_split_shares(rcg);
-	rate_cg_publish(rcg, false, &grew);
-	if (!grew)
+	p = rcu_dereference_protected(rcg->share_p, lockdep_is_held(&rate_cg_mutex));
+	if (p) {
+		rate_cg_share_params(rcg, &want);
+		WRITE_ONCE(p->borrow, want.borrow);
+	}
+}
+
+/* A change in @rcg's weight or presence changes its parent's split. */
+static void rate_cg_update_parent(struct rate_cg *rcg, s64 weight, s64 count)
+{
+	struct rate_cg *parent = rate_cg_parent(rcg);
+
+	if (!parent)
 		return;
-	synchronize_rcu();
-	rate_cg_publish(rcg, true, &grew);
+	parent->weight_sum += weight;
+	parent->nr_online += count;
+	rcg->share_changed = true;
+	rate_cg_update(parent);
+	if (count)
+		rate_cg_update_borrow(parent);
 }
 
 struct cgroup_subsys_state *
-rate_cg_css_alloc(struct cgroup_subsys_state *parent_css)
+rate_cg_css_alloc(struct cgroup_subsys_state *parent_css,
+		  struct static_key_false *limited_key)
 {
 	struct rate_cg *rcg;
 
@@ -791,9 +797,9 @@ rate_cg_css_alloc(struct cgroup_subsys_state *parent_css)
 		kfree(rcg);
 		return ERR_PTR(-ENOMEM);
 	}
+	rcg->limited_key = limited_key;
 	rcg->rate = RATE_CG_UNLIMITED;
 	rcg->weight = RATE_CG_WEIGHT_DFL;
-	rcg->share_fp = RATE_CG_UNLIMITED;
 	return &rcg->css;
 }
 
@@ -804,47 +810,94 @@ int rate_cg_css_online(struct cgroup_subsys_state *css)
 
 	mutex_lock(&rate_cg_mutex);
 	rcg->online = true;
-	rate_cg_update(rcg);
+	rate_cg_update_parent(rcg, rcg->weight, 1);
 	mutex_unlock(&rate_cg_mutex);
 	return 0;
 }
 
-/* A removed cgroup's share goes back to its siblings. */
-void rate_cg_css_offline(struct cgroup_subsys_state *css)
-{
-	struct rate_cg *rcg = css_rate_cg(css);
-
-	mutex_lock(&rate_cg_mutex);
-	rcg->online = false;
-	rate_cg_update(rcg);
-	mutex_unlock(&rate_cg_mutex);
-}
-
-/* Called after an RCU grace period: no charge can still see the buckets. */
-void rate_cg_css_free(struct cgroup_subsys_state *css)
-{
-	struct rate_cg *rcg = css_rate_cg(css);
-
-	free_percpu(rcg->stat);
-	kfree(rcg);
-}
-
-/* Sums the per-CPU counters; exact once charging has stopped. */
-void rate_cg_stat_read(struct rate_cg *rcg, struct rate_cg_stat *sum)
+/* Adds @rcg's own counts, and those of its removed descendants, to @sum. */
+static void rate_cg_stat_add(struct rate_cg *rcg, struct rate_cg_stat *sum)
 {
 	struct rate_cg_stat *s;
 	int cpu;
 
-	memset(sum, 0, sizeof(*sum));
 	for_each_possible_cpu(cpu) {
 		s = per_cpu_ptr(rcg->stat, cpu);
 		sum->admitted += READ_ONCE(s->admitted);
 		sum->throttled += READ_ONCE(s->throttled);
 		sum->delay_ns += READ_ONCE(s->delay_ns);
-		sum->guaranteed += READ_ONCE(s->guaranteed);
 		sum->events += READ_ONCE(s->events);
-		sum->events_local += READ_ONCE(s->events_local);
 	}
+	sum->admitted += rcg->removed.admitted;
+	sum->throttled += rcg->removed.throttled;
+	sum->delay_ns += rcg->removed.delay_ns;
+	sum->events += rcg->removed.events;
+}
+
+/* A removed cgroup's share goes back to its siblings, its counts up. */
+void rate_cg_css_offline(struct cgroup_subsys_state *css)
+{
+	struct rate_cg *rcg = css_rate_cg(css), *parent = rate_cg_parent(rcg);
+
+	mutex_lock(&rate_cg_mutex);
+	rcg->online = false;
+	if (parent)
+		rate_cg_stat_add(rcg, &parent->removed);
+	rate_cg_update_parent(rcg, -rcg->weight, -1);
+	mutex_unlock(&rate_cg_mutex);
+}
+
+/* Called after an RCU grace period: no charge can still see the cgroup. */
+void rate_cg_css_free(struct cgroup_subsys_state *css)
+{
+	struct rate_cg *rcg = css_rate_cg(css);
+
+	if (rcg->rate != RATE_CG_UNLIMITED && rcg->limited_key)
+		static_branch_dec(rcg->limited_key);
+	kfree(rcu_dereference_protected(rcg->limit_p, true));
+	kvfree(rcg->shares);
+	free_percpu(rcg->stat);
+	kfree(rcg);
+}
+
+/**
+ * rate_cg_stat_read - the counts of a cgroup's subtree
+ * @rcg: the cgroup
+ * @sum: admitted, throttled, delay_ns and events of the whole subtree,
+ *	 removed cgroups included; guaranteed and borrowed of @rcg itself
+ *
+ * Exact once charging has stopped.
+ */
+void rate_cg_stat_read(struct rate_cg *rcg, struct rate_cg_stat *sum)
+{
+	struct cgroup_subsys_state *pos;
+	struct rate_cg_stat *s;
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	mutex_lock(&rate_cg_mutex);
+	rcu_read_lock();
+	css_for_each_descendant_pre(pos, &rcg->css)
+		if (pos == &rcg->css || css_rate_cg(pos)->online)
+			rate_cg_stat_add(css_rate_cg(pos), sum);
+	rcu_read_unlock();
+	mutex_unlock(&rate_cg_mutex);
+	for_each_possible_cpu(cpu) {
+		s = per_cpu_ptr(rcg->stat, cpu);
+		sum->guaranteed += READ_ONCE(s->guaranteed);
+		sum->borrowed += READ_ONCE(s->borrowed);
+	}
+}
+
+/* The events of @rcg's own limit. */
+static u64 rate_cg_events_local(struct rate_cg *rcg)
+{
+	u64 events = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		events += READ_ONCE(per_cpu_ptr(rcg->stat, cpu)->events);
+	return events;
 }
 
 /* One decimal field: digits only, so no sign, space or base prefix. */
@@ -918,7 +971,8 @@ ssize_t rate_cg_limit_write(struct kernfs_open_file *of, char *buf,
 			    size_t nbytes, loff_t off)
 {
 	struct rate_cg *rcg = css_rate_cg(of_css(of));
-	u64 rate, burst;
+	u64 rate, burst, old_rate, old_burst;
+	bool was, is;
 	int ret;
 
 	/* An embedded NUL would hide the rest of the write from the parser. */
@@ -929,11 +983,28 @@ ssize_t rate_cg_limit_write(struct kernfs_open_file *of, char *buf,
 		return ret;
 
 	mutex_lock(&rate_cg_mutex);
+	old_rate = rcg->rate;
+	old_burst = rcg->burst;
+	was = old_rate != RATE_CG_UNLIMITED;
+	is = rate != RATE_CG_UNLIMITED;
+	/* The controller's key is on before a limit is published. */
+	if (is && !was && rcg->limited_key)
+		static_branch_inc(rcg->limited_key);
 	rcg->rate = rate;
 	rcg->burst = burst;
-	rate_cg_update(rcg);
+	ret = rate_cg_update(rcg);
+	if (ret) {
+		/* No memory for the new limit: the old one is still published. */
+		rcg->rate = old_rate;
+		rcg->burst = old_burst;
+		rate_cg_update(rcg);
+	}
+	rate_cg_update_borrow(rcg);
+	/* ... and off once it is gone, or was never published. */
+	if (rcg->rate == RATE_CG_UNLIMITED && (was || is) && rcg->limited_key)
+		static_branch_dec(rcg->limited_key);
 	mutex_unlock(&rate_cg_mutex);
-	return nbytes;
+	return ret ?: nbytes;
 }
 
 u64 rate_cg_weight_read(struct cgroup_subsys_state *css, struct cftype *cft)
@@ -945,12 +1016,15 @@ int rate_cg_weight_write(struct cgroup_subsys_state *css, struct cftype *cft,
 			 u64 weight)
 {
 	struct rate_cg *rcg = css_rate_cg(css);
+	s64 delta;
 
 	if (weight < RATE_CG_WEIGHT_MIN || weight > RATE_CG_WEIGHT_MAX)
 		return -ERANGE;
 	mutex_lock(&rate_cg_mutex);
+	delta = weight - rcg->weight;
 	WRITE_ONCE(rcg->weight, weight);
-	rate_cg_update(rcg);
+	if (rcg->online)
+		rate_cg_update_parent(rcg, delta, 0);
 	mutex_unlock(&rate_cg_mutex);
 	return 0;
 }
@@ -966,9 +1040,7 @@ int rate_cg_events_show(struct seq_file *sf, void *v)
 
 int rate_cg_events_local_show(struct seq_file *sf, void *v)
 {
-	struct rate_cg_stat sum;
-
-	rate_cg_stat_read(css_rate_cg(seq_css(sf)), &sum);
-	seq_printf(sf, "throttled %llu\n", sum.events_local);
+	seq_printf(sf, "throttled %llu\n",
+		   rate_cg_events_local(css_rate_cg(seq_css(sf))));
 	return 0;
 }

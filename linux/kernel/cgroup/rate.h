@@ -11,6 +11,7 @@
 #include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/cgroup.h>
+#include <linux/jump_label.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
 
@@ -23,130 +24,129 @@
 #define RATE_CG_WEIGHT_DFL	100
 #define RATE_CG_WEIGHT_MAX	10000
 
-/*
- * Share rates are fixed point, events per second times 2^RATE_CG_FP_SHIFT,
- * so that a parent's rate splits among many children without rounding
- * their shares to zero.
- */
-#define RATE_CG_FP_SHIFT	20
+/* The shares of a rate leave 1/RATE_CG_SHARE_SLACK of it to borrowers. */
+#define RATE_CG_SHARE_SLACK	64
 
-/* Deepest share bucket; bounds a share's cost times its depth below 2^62. */
-#define RATE_CG_MAX_SHARE_BURST	4096ULL
+/* The shallowest share: a request and its retry, or a short burst. */
+#define RATE_CG_MIN_SHARE_DEPTH	2
 
 /*
- * How far a TAT may run ahead of now, in TAT units. A TAT further ahead
- * than this is an idle bucket whose scaled clock wrapped, never debt: the
- * debt of a bucket saturates here (2^62 units is 4.6 * 10^9 events).
+ * The longest interval between two events of a share and the furthest a
+ * TAT runs ahead, in nanoseconds (2.3 and 36.5 years). With the clock
+ * below 2^62 ns (146 years of uptime), no TAT reaches 2^63: nothing wraps.
  */
-#define RATE_CG_MAX_AHEAD	BIT_ULL(62)
+#define RATE_CG_MAX_COST	BIT_ULL(56)
+#define RATE_CG_MAX_AHEAD	BIT_ULL(60)
 
 /* A stall is served in sleeps of at most this, each followed by a re-check. */
 #define RATE_CG_STALL_SLICE_NS	(100 * NSEC_PER_MSEC)
 
-/* Fair sharing covers the levels nearest the charger, as many as a u64 has bits. */
-#define RATE_CG_SHARE_LEVELS	64
+/* Fair sharing covers this many levels nearest the charger. */
+#define RATE_CG_SHARE_LEVELS	256
 
 /**
- * struct rate_bucket - a token bucket in GCRA form
- * @tat: theoretical arrival time of the next event, in units of
- *	 1/@rate nanoseconds (time multiplied by @rate, modulo 2^64)
- * @rate: TAT units per nanosecond; 0 admits nothing
- * @cost: TAT units per event
- * @limit: how far @tat may run ahead of now for an event that comes
- *	   within its share of this bucket (guaranteed) to conform
- * @limit_borrow: the same for any other event; @limit minus the room
- *		  kept for the guaranteed events of the children
- * @gen: when the bucket was published; see rate_cg_try_charge()
+ * struct rate_bucket - the state of a token bucket in GCRA form
+ * @tat: theoretical arrival time of the next event, in nanoseconds of
+ *	 ktime_get_ns(); at or before now, the bucket is full
  *
- * For a limit, @rate is RATE and @cost is NSEC_PER_SEC, so the arithmetic
- * is exact: no rounding of 1/RATE to whole nanoseconds. A share, whose
- * rate is a fraction, scales both so that @rate stays small enough for
- * the scaled clock to wrap no sooner than a limit's at RATE_CG_MAX_RATE.
- * All fields but @tat are set before the bucket is published and never
- * change while it is.
+ * The state lives as long as its cgroup and is never replaced: a new
+ * setting changes only the parameters it is read with.
  */
 struct rate_bucket {
 	atomic64_t tat;
-	u64 rate;
-	u64 cost;
-	u64 limit;
-	u64 limit_borrow;
-	u64 gen;
 };
 
 /**
- * struct rate_slots - one published bucket, and a spare for the next setting
- * @cur: the published bucket; NULL when there is none
- * @slot: the buckets @cur points into
- * @retired_gp: RCU state when each slot was last unpublished
- * @retired: whether each slot waits for @retired_gp before reuse
- *
- * A new setting is written to the slot that is not published: nothing is
- * allocated, and the token state moves over in rate_bucket_inherit().
+ * struct rate_params - how a bucket is read, published with RCU
+ * @cost: nanoseconds per event, 1/rate rounded up; 0 admits nothing
+ * @depth: how far the TAT may run ahead of now after an event that came
+ *	   within its share of this bucket (guaranteed), in nanoseconds
+ * @borrow: the same for any other event: @depth less the room kept for
+ *	    the children's guaranteed events
+ * @seq: when these were published; see rate_cg_rollback()
+ * @rcu: frees them once no charge can read them
  */
-struct rate_slots {
-	struct rate_bucket __rcu *cur;
-	struct rate_bucket slot[2];
-	unsigned long retired_gp[2];
-	bool retired[2];
+struct rate_params {
+	u64 cost;
+	u64 depth;
+	u64 borrow;
+	unsigned long seq;
+	struct rcu_head rcu;
 };
 
+struct rate_shares;
+
 /**
- * struct rate_cg_stat - a cgroup's counts, kept per CPU and summed when read
- * @admitted: events that originated in the cgroup or below and were charged
- * @throttled: events that originated in the cgroup or below and were
- *	       refused or stalled
- * @delay_ns: stalls owed by events that originated in the cgroup or below
- * @guaranteed: admitted events of the cgroup's subtree that came within
- *		its share of its parent; the others borrowed
- * @events: refusals or stalls caused by this cgroup's limit or a descendant's
- * @events_local: refusals or stalls caused by this cgroup's limit
+ * struct rate_cg_stat - counts of a cgroup
+ * @admitted: events charged
+ * @throttled: events refused or stalled
+ * @delay_ns: stalls owed
+ * @events: refusals or stalls caused by a limit (per CPU: this cgroup's)
+ * @guaranteed: events of the subtree that a congested ancestor admitted
+ *		within this cgroup's share
+ * @borrowed: events of the subtree that a congested ancestor admitted
+ *	      beyond this cgroup's share
+ *
+ * Per CPU, every count is of this cgroup's own events and limit; the
+ * stat files show the first four summed over the subtree.
  */
 struct rate_cg_stat {
 	u64 admitted;
 	u64 throttled;
 	u64 delay_ns;
-	u64 guaranteed;
 	u64 events;
-	u64 events_local;
+	u64 guaranteed;
+	u64 borrowed;
 };
 
 /**
  * struct rate_cg - a cgroup's state in a rate controller (snp or buslock)
  * @css: the controller's css; first member, so file_offset works
- * @limit: this cgroup's own limit, a hard cap on its subtree
- * @share: this cgroup's share of the nearest limited ancestor's rate,
- *	   passed down by weight; no bucket when no ancestor is limited
- * @stat: per-CPU counts, summed when read
- * @events_file: notified when the sum of @stat's events changes
- * @events_local_file: notified when the sum of @stat's events_local changes
+ * @limit_p: the parameters of the cgroup's own limit; NULL for "max"
+ * @share_p: those of its share of the nearest limited ancestor; NULL if none
+ * @limit: the state of the limit
+ * @share: the state of the share
+ * @stat: per-CPU counts of the cgroup's own events
+ * @shares: the share parameters of the children, which their @share_p
+ *	    point into
+ * @removed: the counts of removed descendants
+ * @events_file: notified on a refusal or stall caused in the subtree
+ * @events_local_file: notified on one caused by this cgroup's limit
+ * @limited_key: the controller's key, on while any of its limits is finite
  * @rate: the setting of the limit file, RATE or U64_MAX for "max"
  * @burst: the setting's BURST
  * @weight: the weight file
  * @online: counts in its parent's shares
- * @share_fp: the share's rate, events per second in fixed point; U64_MAX
- *	      for none
- * @headroom: the sum of the children's share depths: guaranteed events of
- *	      the children this cgroup's buckets keep room for
  * @weight_sum: the sum of the online children's weights
+ * @nr_online: the number of online children
+ * @share_cost: the share's nanoseconds per event; 0 admits nothing
+ * @share_depth: the share's depth in events; 0 for no share
+ * @share_changed: the last split changed the share, so its subtree too
  *
- * The fields from @rate on belong to the slow path and are serialized by
- * a mutex in rate.c; charges read only the published buckets.
+ * The fields from @shares on belong to the slow path and are serialized
+ * by a mutex in rate.c; charges read the parameters and bucket states.
  */
 struct rate_cg {
 	struct cgroup_subsys_state css;
-	struct rate_slots limit;
-	struct rate_slots share;
+	struct rate_params __rcu *limit_p;
+	struct rate_params __rcu *share_p;
+	struct rate_bucket limit;
+	struct rate_bucket share;
 	struct rate_cg_stat __percpu *stat;
+	struct rate_shares *shares;
+	struct rate_cg_stat removed;
 	struct cgroup_file events_file;
 	struct cgroup_file events_local_file;
+	struct static_key_false *limited_key;
 	u64 rate;
 	u64 burst;
 	u64 weight;
 	bool online;
-	u64 share_fp;
-	u64 headroom;
 	u64 weight_sum;
+	u64 nr_online;
+	u64 share_cost;
+	u64 share_depth;
+	bool share_changed;
 };
 
 static inline struct rate_cg *css_rate_cg(struct cgroup_subsys_state *css)
@@ -155,26 +155,31 @@ static inline struct rate_cg *css_rate_cg(struct cgroup_subsys_state *css)
 }
 
 /* Bucket arithmetic, exposed for the KUnit tests. */
-void rate_bucket_init(struct rate_bucket *b, u64 rate, u64 cost,
-		      u64 depth_borrow, u64 depth);
-bool rate_bucket_try_charge(struct rate_bucket *b, u64 now, bool guaranteed);
-void rate_bucket_uncharge(struct rate_bucket *b);
-u64 rate_bucket_charge_debt(struct rate_bucket *b, u64 now);
-u64 rate_bucket_conform_ns(const struct rate_bucket *b, u64 now);
-void rate_bucket_inherit(struct rate_bucket *b, const struct rate_bucket *old,
-			 u64 now);
+void rate_params_init(struct rate_params *p, u64 cost, u64 depth,
+		      u64 borrow_depth);
+bool rate_bucket_try_charge(struct rate_bucket *b, const struct rate_params *p,
+			    u64 now, bool guaranteed);
+void rate_bucket_uncharge(struct rate_bucket *b, const struct rate_params *p);
+u64 rate_bucket_charge_debt(struct rate_bucket *b, const struct rate_params *p,
+			    u64 now);
+u64 rate_bucket_conform_ns(struct rate_bucket *b, const struct rate_params *p,
+			   u64 now);
+void rate_bucket_rebase(struct rate_bucket *b, const struct rate_params *old,
+			const struct rate_params *p, u64 now, bool keep_fill);
 
 int rate_cg_parse(char *buf, u64 *rate, u64 *burst);
 
 /* Charging a cgroup and its ancestors; the caller holds rcu_read_lock(). */
-bool rate_cg_try_charge(struct rate_cg *rcg);
-u64 rate_cg_charge_debt(struct rate_cg *rcg);
-u64 rate_cg_conform_ns(struct rate_cg *rcg);
-bool rate_cg_limited(struct rate_cg *rcg);
+void rate_cg_count(struct rate_cg *leaf);
+bool rate_cg_try_charge(struct rate_cg *leaf);
+u64 rate_cg_charge_debt(struct rate_cg *leaf);
+u64 rate_cg_conform_ns(struct rate_cg *leaf);
+bool rate_cg_limited(struct rate_cg *leaf);
 bool rate_cg_sleep_until(u64 until);
 
 /* Controller plumbing shared by snp and buslock. */
-struct cgroup_subsys_state *rate_cg_css_alloc(struct cgroup_subsys_state *parent);
+struct cgroup_subsys_state *rate_cg_css_alloc(struct cgroup_subsys_state *parent,
+					      struct static_key_false *limited_key);
 int rate_cg_css_online(struct cgroup_subsys_state *css);
 void rate_cg_css_offline(struct cgroup_subsys_state *css);
 void rate_cg_css_free(struct cgroup_subsys_state *css);

@@ -3,8 +3,9 @@
  * KUnit tests for the token buckets of the snp and buslock controllers.
  *
  * The bucket functions take the time as an argument, so the tests drive
- * them with a fake clock: schedules of many hours run in milliseconds and
- * every bound is checked exactly, not within a timing tolerance.
+ * them with a fake clock: idle gaps of years run in microseconds, every
+ * bound is checked exactly, not within a timing tolerance, and the clock
+ * starts anywhere from boot to a century of uptime.
  */
 
 #include <kunit/test.h>
@@ -14,86 +15,161 @@
 
 #include "rate.h"
 
-/* Far from zero, and near a wrap of time * RATE for RATE 10^6. */
-#define T0	(18446744073709ULL * 1000 - 5 * NSEC_PER_SEC)
+#define HOUR	(3600 * NSEC_PER_SEC)
+#define DAY	(24 * HOUR)
+#define YEAR	(365 * DAY)
 
-/* A limit bucket, as "RATE BURST" with no children's shares to keep room for. */
-static void init_limit(struct rate_bucket *b, u64 rate, u64 burst)
+/* Clocks to start from: just after boot, a day, and a century of uptime. */
+static const u64 starts[] = { NSEC_PER_SEC, DAY + 12345, 100 * YEAR + 678 };
+
+/* Idle gaps: a second to ten years, the old aliasing zones included. */
+static const u64 gaps[] = {
+	NSEC_PER_SEC, HOUR, 5 * HOUR, 6 * HOUR + 30 * 60 * NSEC_PER_SEC,
+	10 * HOUR, 161 * DAY, YEAR, 10 * YEAR,
+};
+
+/* Costs of limits from 10^6/s down to 1/s, odd ones too, and of shares. */
+static const u64 costs[] = {
+	1000, 1001, 142858, NSEC_PER_SEC / 999, 333333334, NSEC_PER_SEC,
+	1ULL << 40, RATE_CG_MAX_COST,
+};
+
+struct tbucket {
+	struct rate_bucket b;
+	struct rate_params p;
+};
+
+/* A full bucket of @depth events, @borrow of them open to borrowers. */
+static struct tbucket *new_tb(struct kunit *test, u64 cost, u64 depth,
+			      u64 borrow)
 {
-	rate_bucket_init(b, rate, NSEC_PER_SEC, burst, burst);
+	struct tbucket *tb = kunit_kzalloc(test, sizeof(*tb), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, tb);
+	rate_params_init(&tb->p, cost, depth, borrow);
+	return tb;
 }
 
-static struct rate_bucket *new_bucket(struct kunit *test, u64 rate, u64 burst,
-				      u64 now)
+static struct tbucket *new_limit(struct kunit *test, u64 rate, u64 burst)
 {
-	struct rate_bucket *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	init_limit(b, rate, burst);
-	rate_bucket_inherit(b, NULL, now);
-	return b;
+	return new_tb(test, rate ? DIV_ROUND_UP(NSEC_PER_SEC, rate) : 0,
+		      burst, burst);
 }
 
-static unsigned int drain(struct rate_bucket *b, u64 now)
+static bool charge(struct tbucket *tb, u64 now, bool guaranteed)
 {
-	unsigned int n = 0;
+	return rate_bucket_try_charge(&tb->b, &tb->p, now, guaranteed);
+}
 
-	while (rate_bucket_try_charge(b, now, false))
+static u64 drain(struct tbucket *tb, u64 now)
+{
+	u64 n = 0;
+
+	while (n <= RATE_CG_MAX_BURST && charge(tb, now, false))
 		n++;
 	return n;
 }
 
 static void burst_then_rate(struct kunit *test)
 {
-	struct rate_bucket *b = new_bucket(test, 10, 5, T0);
+	struct tbucket *tb = new_limit(test, 10, 5);
+	u64 t = starts[1];
 
-	KUNIT_EXPECT_EQ(test, drain(b, T0), 5);
+	KUNIT_EXPECT_EQ(test, drain(tb, t), 5);
 	/* One token every 100 ms, not a nanosecond early. */
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + 100 * NSEC_PER_MSEC - 1, false));
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0 + 100 * NSEC_PER_MSEC, false));
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + 100 * NSEC_PER_MSEC, false));
+	KUNIT_EXPECT_FALSE(test, charge(tb, t + 100 * NSEC_PER_MSEC - 1, false));
+	KUNIT_EXPECT_TRUE(test, charge(tb, t + 100 * NSEC_PER_MSEC, false));
+	KUNIT_EXPECT_FALSE(test, charge(tb, t + 100 * NSEC_PER_MSEC, false));
 	/* A long idle refills to BURST and no further. */
-	KUNIT_EXPECT_EQ(test, drain(b, T0 + 3600 * NSEC_PER_SEC), 5);
+	KUNIT_EXPECT_EQ(test, drain(tb, t + HOUR), 5);
+	rate_bucket_uncharge(&tb->b, &tb->p);
+	KUNIT_EXPECT_EQ(test, drain(tb, t + HOUR), 1);
 }
 
-static void default_burst_and_uncharge(struct kunit *test)
+/* After @gap more of idle, a bucket @depth deep is exactly full. */
+static void idle_then_drain(struct kunit *test, struct tbucket *tb, u64 *t,
+			    u64 gap, u64 depth)
 {
-	struct rate_bucket *b = new_bucket(test, 1, 1, T0);
-
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0, false));
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0, false));
-	rate_bucket_uncharge(b);
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0, false));
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + NSEC_PER_SEC - 1, false));
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0 + NSEC_PER_SEC, false));
+	if (gap < tb->p.depth)
+		return;
+	*t += gap;
+	KUNIT_EXPECT_EQ_MSG(test, rate_bucket_conform_ns(&tb->b, &tb->p, *t), 0,
+			    "cost %llu gap %llu", tb->p.cost, gap);
+	KUNIT_EXPECT_EQ_MSG(test, drain(tb, *t), depth,
+			    "cost %llu depth %llu gap %llu", tb->p.cost, depth, gap);
 }
 
 /*
- * An interval that no whole number of nanoseconds matches: 1/3 s. With
- * BURST 2, demand every 7 ms loses no token to lateness, so over 1000 s
- * the count is exact: BURST plus one per 1/3 s elapsed.
+ * Every idle gap at every cost, from every start: a drained bucket is
+ * full again after any gap of its depth or more, and exactly full; an
+ * idle bucket never reads as debt (a bus lock after it does not stall).
  */
-static void non_integral_interval(struct kunit *test)
+static void idle_gaps_at_every_rate(struct kunit *test)
 {
-	struct rate_bucket *b = new_bucket(test, 3, 2, T0);
-	u64 t, admitted = 0;
+	static const u64 depths[] = { 1, 2, 5, 100 };
+	int s, g, c, d;
+	u64 t, depth;
 
-	for (t = T0; t <= T0 + 1000 * NSEC_PER_SEC; t += 7 * NSEC_PER_MSEC)
-		admitted += drain(b, t);
-	/* The last demand is at 999.999 s: 2 + 2999 tokens. */
-	KUNIT_EXPECT_EQ(test, admitted, 3001);
+	for (s = 0; s < ARRAY_SIZE(starts); s++)
+		for (c = 0; c < ARRAY_SIZE(costs); c++)
+			for (d = 0; d < ARRAY_SIZE(depths); d++) {
+				struct tbucket *tb = new_tb(test, costs[c], depths[d],
+							    depths[d]);
+
+				depth = tb->p.depth / costs[c];
+				t = starts[s];
+				KUNIT_EXPECT_EQ(test, drain(tb, t), depth);
+				for (g = 0; g < ARRAY_SIZE(gaps); g++)
+					idle_then_drain(test, tb, &t, gaps[g], depth);
+			}
 }
 
 /*
- * Random rates, bursts and arrivals.
+ * The documentation's example, "1000 100", on a VM that took no bus lock
+ * for 161 days: the next lock takes no stall. Before the state was kept
+ * in absolute time, it stalled the vCPU 52.5 days.
+ */
+static void idle_limit_does_not_stall(struct kunit *test)
+{
+	struct tbucket *tb = new_limit(test, 1000, 100);
+	u64 t = starts[1];
+
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(&tb->b, &tb->p, t), 0);
+	t += 161 * DAY;
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(&tb->b, &tb->p, t), 0);
+	KUNIT_EXPECT_EQ(test, drain(tb, t), 99);
+}
+
+/*
+ * An interval no whole number of nanoseconds matches, 1/3 s: the cost
+ * rounds up to 333333334 ns, so over 1000 s of demand every 7 ms the
+ * count is BURST plus one per 333333334 ns, never more.
+ */
+static void cost_rounds_up(struct kunit *test)
+{
+	struct tbucket *tb = new_limit(test, 3, 2);
+	u64 t0 = starts[0], t, admitted = 0;
+
+	for (t = t0; t <= t0 + 1000 * NSEC_PER_SEC; t += 7 * NSEC_PER_MSEC)
+		admitted += drain(tb, t);
+	KUNIT_EXPECT_EQ(test, admitted,
+			2 + div64_u64(t - 7 * NSEC_PER_MSEC - t0, 333333334));
+	/* The stall of a bus lock covers the whole interval, too. */
+	tb = new_limit(test, 3, 1);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(&tb->b, &tb->p, t0), 0);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(&tb->b, &tb->p, t0), 333333334);
+}
+
+/*
+ * Random rates, bursts and arrivals, from random starts.
  *
  * Upper bound, for any arrivals: between any two admitted events a and b,
- * the events admitted in [t_a, t_b] number at most
- * RATE * (t_b - t_a) + BURST.
+ * the events admitted in [t_a, t_b] number at most (t_b - t_a) / cost +
+ * BURST, and cost >= 10^9 / RATE: at most RATE * T + BURST.
  *
  * Lower bound, under continuous demand: demand drained at steps no longer
- * than (BURST - 1) / RATE loses no refill to lateness, so at every step
- * the count since a full start is at least RATE * T + BURST - 1.
+ * than (BURST - 1) * cost loses no refill to lateness, so the count since
+ * a full start is at least T / cost + BURST - 1.
  */
 #define SCHEDULES	40
 #define STEPS		400
@@ -107,16 +183,18 @@ static u64 random_in(struct rnd_state *rnd, u64 lo, u64 hi)
 static void check_upper_bound(struct kunit *test, struct rnd_state *rnd,
 			      u64 *at, u64 rate, u64 burst)
 {
+	struct tbucket *tb = new_limit(test, rate, burst);
 	u64 gap = random_in(rnd, 1, 4 * NSEC_PER_SEC / rate);
-	u64 now = T0 + prandom_u32_state(rnd);
-	struct rate_bucket *b = new_bucket(test, rate, burst, now);
+	u64 now = starts[prandom_u32_state(rnd) % 3] + prandom_u32_state(rnd);
 	unsigned int n = 0, i, j;
 	int step;
 
 	for (step = 0; step < STEPS; step++) {
-		while (n < MAX_EVENTS && rate_bucket_try_charge(b, now, false))
+		while (n < MAX_EVENTS && charge(tb, now, false))
 			at[n++] = now;
 		now += random_in(rnd, 1, 2 * gap);
+		if (!(prandom_u32_state(rnd) % 64))
+			now += gaps[prandom_u32_state(rnd) % ARRAY_SIZE(gaps)];
 	}
 	for (j = 0; j < n; j++)
 		for (i = j; i < n && i < j + burst + 64; i++)
@@ -128,17 +206,16 @@ static void check_upper_bound(struct kunit *test, struct rnd_state *rnd,
 static void check_lower_bound(struct kunit *test, struct rnd_state *rnd,
 			      u64 rate, u64 burst)
 {
-	u64 start = T0 + prandom_u32_state(rnd), now = start, total = 0;
-	u64 max_step = (burst - 1) * NSEC_PER_SEC / rate;
-	struct rate_bucket *b = new_bucket(test, rate, burst, start);
+	struct tbucket *tb = new_limit(test, rate, burst);
+	u64 start = starts[prandom_u32_state(rnd) % 3] + prandom_u32_state(rnd);
+	u64 cost = tb->p.cost, now = start, total = 0;
 	int step;
 
 	for (step = 0; step < STEPS; step++) {
-		total += drain(b, now);
-		KUNIT_ASSERT_GE_MSG(test, total * NSEC_PER_SEC,
-				    rate * (now - start) + (burst - 1) * NSEC_PER_SEC,
+		total += drain(tb, now);
+		KUNIT_ASSERT_GE_MSG(test, total * cost, now - start + (burst - 1) * cost,
 				    "rate %llu burst %llu step %d", rate, burst, step);
-		now += random_in(rnd, 1, max_step);
+		now += random_in(rnd, 1, (burst - 1) * cost);
 	}
 }
 
@@ -150,7 +227,7 @@ static void random_schedules_bounds(struct kunit *test)
 	int s;
 
 	KUNIT_ASSERT_NOT_NULL(test, at);
-	prandom_seed_state(&rnd, 20261121);
+	prandom_seed_state(&rnd, 20261204);
 	for (s = 0; s < SCHEDULES; s++) {
 		rate = random_in(&rnd, 1, s & 1 ? 1000 : RATE_CG_MAX_RATE);
 		burst = random_in(&rnd, 1, 8);
@@ -161,221 +238,218 @@ static void random_schedules_bounds(struct kunit *test)
 
 static void rate_zero_admits_nothing(struct kunit *test)
 {
-	struct rate_bucket *b = new_bucket(test, 0, 1, T0);
+	struct tbucket *tb = new_limit(test, 0, 1);
+	u64 t = starts[2];
 
-	KUNIT_EXPECT_EQ(test, drain(b, T0), 0);
-	KUNIT_EXPECT_EQ(test, drain(b, T0 + 3600 * NSEC_PER_SEC), 0);
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), U64_MAX);
+	KUNIT_EXPECT_EQ(test, drain(tb, t), 0);
+	KUNIT_EXPECT_EQ(test, drain(tb, t + 10 * YEAR), 0);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(&tb->b, &tb->p, t), U64_MAX);
+	KUNIT_EXPECT_EQ(test, rate_bucket_conform_ns(&tb->b, &tb->p, t), U64_MAX);
 }
 
+/* The largest settings, and shares as slow and deep as they get. */
 static void maxima_do_not_overflow(struct kunit *test)
 {
-	u64 starts[] = { 0, T0, U64_MAX / 2, U64_MAX - 10 * NSEC_PER_SEC };
+	struct tbucket *tb;
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(starts); i++) {
-		struct rate_bucket *b = new_bucket(test, RATE_CG_MAX_RATE,
-						   RATE_CG_MAX_BURST, starts[i]);
 		u64 t = starts[i];
 
-		KUNIT_EXPECT_EQ(test, drain(b, t), RATE_CG_MAX_BURST);
+		tb = new_limit(test, RATE_CG_MAX_RATE, RATE_CG_MAX_BURST);
+		KUNIT_EXPECT_EQ(test, drain(tb, t), RATE_CG_MAX_BURST);
 		/* 10^6 per second: one per microsecond. */
-		KUNIT_EXPECT_EQ(test, drain(b, t + NSEC_PER_USEC - 1), 0);
-		KUNIT_EXPECT_EQ(test, drain(b, t + NSEC_PER_USEC), 1);
-		KUNIT_EXPECT_EQ(test, drain(b, t + 5 * NSEC_PER_SEC),
-				RATE_CG_MAX_BURST);
+		KUNIT_EXPECT_EQ(test, drain(tb, t + NSEC_PER_USEC - 1), 0);
+		KUNIT_EXPECT_EQ(test, drain(tb, t + NSEC_PER_USEC), 1);
+		KUNIT_EXPECT_EQ(test, drain(tb, t + 5 * NSEC_PER_SEC), RATE_CG_MAX_BURST);
+
+		/* A share of one event in 2.3 years, as deep as a limit can be. */
+		tb = new_tb(test, RATE_CG_MAX_COST, RATE_CG_MAX_BURST, RATE_CG_MAX_BURST);
+		KUNIT_EXPECT_EQ(test, tb->p.depth, RATE_CG_MAX_AHEAD);
+		KUNIT_EXPECT_EQ(test, drain(tb, t), RATE_CG_MAX_AHEAD / RATE_CG_MAX_COST);
+		/* Its debt saturates at RATE_CG_MAX_AHEAD, which it never wraps past. */
+		rate_bucket_charge_debt(&tb->b, &tb->p, t);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&tb->b.tat), t + RATE_CG_MAX_AHEAD);
+		KUNIT_EXPECT_EQ(test, drain(tb, t + 100 * YEAR),
+				RATE_CG_MAX_AHEAD / RATE_CG_MAX_COST);
 	}
 }
 
 /*
- * Every bus lock is paid for: the debt is not capped, so V vCPUs charging
- * at once owe V events, and the rate holds whatever V is.
+ * Every bus lock is paid for: V vCPUs charging at once owe V events, and
+ * the rate holds whatever V is.
  */
 static void debt_is_kept_whole(struct kunit *test)
 {
-	struct rate_bucket *b = new_bucket(test, 100, 2, T0);
-	u64 stall = 0;
+	struct tbucket *tb = new_limit(test, 100, 2);
+	u64 t = starts[1], stall = 0;
 	int i;
 
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), 0);
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), 0);
-	/* Every further lock at the same instant owes 10 ms more, without end. */
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(&tb->b, &tb->p, t), 0);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(&tb->b, &tb->p, t), 0);
 	for (i = 1; i <= 1000; i++) {
-		stall = rate_bucket_charge_debt(b, T0);
+		stall = rate_bucket_charge_debt(&tb->b, &tb->p, t);
 		KUNIT_EXPECT_EQ(test, stall, i * 10 * NSEC_PER_MSEC);
 	}
-	KUNIT_EXPECT_EQ(test, rate_bucket_conform_ns(b, T0), stall);
-	/*
-	 * When the stall is over the bucket conforms, with nothing to spare:
-	 * the next lock owes one interval. A refusal of try_charge takes
-	 * nothing from the indebted bucket.
-	 */
-	KUNIT_EXPECT_EQ(test, rate_bucket_conform_ns(b, T0 + stall), 0);
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall), 10 * NSEC_PER_MSEC);
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 + stall, false));
-	/* 30 ms later the debt is repaid and 2 tokens are back. */
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall + 30 * NSEC_PER_MSEC), 0);
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall + 30 * NSEC_PER_MSEC), 0);
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0 + stall + 30 * NSEC_PER_MSEC),
+	KUNIT_EXPECT_EQ(test, rate_bucket_conform_ns(&tb->b, &tb->p, t), stall);
+	KUNIT_EXPECT_EQ(test, rate_bucket_conform_ns(&tb->b, &tb->p, t + stall), 0);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(&tb->b, &tb->p, t + stall),
 			10 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_FALSE(test, charge(tb, t + stall, false));
+	t += stall + 30 * NSEC_PER_MSEC;
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(&tb->b, &tb->p, t), 0);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(&tb->b, &tb->p, t), 0);
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(&tb->b, &tb->p, t), 10 * NSEC_PER_MSEC);
 }
 
 /*
  * Chargers read the clock, then race: one whose reading is older than
- * the last writer's must see the bucket further in debt, never idle. A
- * bucket deep in debt and a reading 1 ns stale once reset the debt.
+ * the last writer's sees the bucket further in debt, by the lag, never
+ * idle, however far it lags.
  */
 static void stale_reading_keeps_debt(struct kunit *test)
 {
-	struct rate_bucket *b = new_bucket(test, 10, 10, T0);
-	u64 stall, lag;
+	struct tbucket *tb = new_limit(test, 10, 10);
+	u64 t = starts[1], lag, stall;
 	int i;
 
 	for (i = 0; i < 30; i++)
-		rate_bucket_charge_debt(b, T0);
-	for (lag = 1; lag <= 4 * NSEC_PER_SEC; lag *= 7) {
-		stall = rate_bucket_charge_debt(b, T0 - lag);
+		rate_bucket_charge_debt(&tb->b, &tb->p, t);
+	for (lag = 1; lag <= DAY; lag *= 7) {
+		stall = rate_bucket_charge_debt(&tb->b, &tb->p, t - lag);
 		KUNIT_EXPECT_GE(test, stall, 2 * NSEC_PER_SEC + lag);
-		KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 - lag, false));
-		KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 - lag, true));
+		KUNIT_EXPECT_FALSE(test, charge(tb, t - lag, false));
+		KUNIT_EXPECT_FALSE(test, charge(tb, t - lag, true));
 	}
-	/* A reading 1 s stale sees 10 more events ahead: refused. */
-	b = new_bucket(test, 10, 2, T0);
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0, false));
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0 - NSEC_PER_SEC, false));
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0, false));
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0, false));
-}
-
-/*
- * A parent "10 10" with two children whose shares are 5/s, one event
- * deep: it keeps room for 2 guaranteed events, so borrowers find 8 and
- * guaranteed events 10. A greedy child that retries every 1 ms for ten
- * minutes of fake time takes every token it can; the polite child, one
- * request every 2 s, comes within its share and is never refused. The
- * parent admits at most 10 * T + 10 over every window.
- */
-static void greedy_sibling_cannot_starve_share(struct kunit *test)
-{
-	struct rate_bucket *parent = kunit_kzalloc(test, sizeof(*parent), GFP_KERNEL);
-	struct rate_bucket *greedy = kunit_kzalloc(test, sizeof(*greedy), GFP_KERNEL);
-	struct rate_bucket *polite = kunit_kzalloc(test, sizeof(*polite), GFP_KERNEL);
-	u64 t, admitted = 0, window_start = T0, window_admitted = 0;
-	u64 polite_tries = 0, polite_ok = 0;
-	bool g;
-
-	KUNIT_ASSERT_NOT_NULL(test, parent);
-	KUNIT_ASSERT_NOT_NULL(test, greedy);
-	KUNIT_ASSERT_NOT_NULL(test, polite);
-	rate_bucket_init(parent, 10, NSEC_PER_SEC, 8, 10);
-	rate_bucket_init(greedy, 5, NSEC_PER_SEC, 1, 1);
-	rate_bucket_init(polite, 5, NSEC_PER_SEC, 1, 1);
-	rate_bucket_inherit(parent, NULL, T0);
-	rate_bucket_inherit(greedy, NULL, T0);
-	rate_bucket_inherit(polite, NULL, T0);
-
-	for (t = T0; t < T0 + 600 * NSEC_PER_SEC; t += NSEC_PER_MSEC) {
-		g = rate_bucket_try_charge(greedy, t, false);
-		if (rate_bucket_try_charge(parent, t, g)) {
-			admitted++;
-			window_admitted++;
-		} else if (g) {
-			rate_bucket_uncharge(greedy);
-		}
-		if ((t - T0) % (2 * NSEC_PER_SEC) == 1234 * NSEC_PER_USEC) {
-			polite_tries++;
-			g = rate_bucket_try_charge(polite, t, false);
-			KUNIT_EXPECT_TRUE(test, g);
-			if (rate_bucket_try_charge(parent, t, g)) {
-				polite_ok++;
-				admitted++;
-				window_admitted++;
-			}
-		}
-		if (t - window_start >= 10 * NSEC_PER_SEC) {
-			KUNIT_EXPECT_LE(test, window_admitted, 10 * 10 + 10);
-			window_start = t;
-			window_admitted = 0;
-		}
-	}
-	KUNIT_EXPECT_EQ(test, polite_ok, polite_tries);
-	KUNIT_EXPECT_LE(test, admitted, 10 * 600 + 10);
-	KUNIT_EXPECT_GE(test, admitted, 10 * 600 - 1);
+	tb = new_limit(test, 10, 2);
+	KUNIT_EXPECT_TRUE(test, charge(tb, t, false));
+	KUNIT_EXPECT_FALSE(test, charge(tb, t - NSEC_PER_SEC, false));
+	KUNIT_EXPECT_TRUE(test, charge(tb, t, false));
+	KUNIT_EXPECT_FALSE(test, charge(tb, t, false));
 }
 
 /* A guaranteed event may use the room kept for it; a borrower may not. */
 static void room_kept_for_guaranteed(struct kunit *test)
 {
-	struct rate_bucket *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	struct tbucket *tb = new_tb(test, 100 * NSEC_PER_MSEC, 5, 3);
+	u64 t = starts[0];
 
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	rate_bucket_init(b, 10, NSEC_PER_SEC, 3, 5);
-	rate_bucket_inherit(b, NULL, T0);
-	KUNIT_EXPECT_EQ(test, drain(b, T0), 3);
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0, true));
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(b, T0, true));
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0, true));
-	/* In debt, a borrower waits until the bucket is back at its depth. */
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), 300 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_EQ(test, drain(tb, t), 3);
+	KUNIT_EXPECT_TRUE(test, charge(tb, t, true));
+	KUNIT_EXPECT_TRUE(test, charge(tb, t, true));
+	KUNIT_EXPECT_FALSE(test, charge(tb, t, true));
+	/* In debt, a borrower waits until the bucket is back at its limit. */
+	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(&tb->b, &tb->p, t),
+			300 * NSEC_PER_MSEC);
 }
 
-/* Fill moves between buckets whose events cost different units. */
-static void inherit_across_costs(struct kunit *test)
+/*
+ * The attestation agent: a parent "10 10" with two children at 5/s (less
+ * the slack the shares leave), each share 4 deep, the parent keeping 9 of
+ * its 10 events for them. A greedy child retries every millisecond for an
+ * hour of fake time; the polite child sends a report, a derived key and
+ * an extended report back to back every 10 s, and all three are admitted
+ * every time. The parent admits at most 10 * T + 10 over every window.
+ */
+static void attestation_burst_beside_greedy(struct kunit *test)
 {
-	struct rate_bucket *old = new_bucket(test, 10, 10, T0);
-	struct rate_bucket *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	struct tbucket *parent = new_tb(test, 100 * NSEC_PER_MSEC, 10, 1);
+	u64 share_cost = 2 * (100 * NSEC_PER_MSEC + DIV_ROUND_UP(100 * NSEC_PER_MSEC, 64));
+	struct tbucket *greedy = new_tb(test, share_cost, 4, 4);
+	struct tbucket *polite = new_tb(test, share_cost, 4, 4);
+	u64 t0 = starts[2], t, admitted = 0, win = t0, in_win = 0;
+	u64 bursts = 0, whole = 0;
+	bool g;
+	int i, ok;
 
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	KUNIT_EXPECT_EQ(test, drain(old, T0), 10);
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(old, T0), 100 * NSEC_PER_MSEC);
-	/*
-	 * One event of debt moves to a share of 5/s, scaled as shares are
-	 * (by 2^17 for that rate), 3 deep: 4 events ahead, of which 3 must
-	 * be repaid before a borrower gets through, 600 ms.
-	 */
-	rate_bucket_init(b, 5 << 17, NSEC_PER_SEC << 17, 1, 3);
-	rate_bucket_inherit(b, old, T0);
-	KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge(b, T0, true));
-	KUNIT_EXPECT_EQ(test, rate_bucket_conform_ns(b, T0), 600 * NSEC_PER_MSEC);
+	for (t = t0; t < t0 + HOUR; t += NSEC_PER_MSEC) {
+		g = charge(greedy, t, false);
+		if (charge(parent, t, g))
+			admitted++, in_win++;
+		else if (g)
+			rate_bucket_uncharge(&greedy->b, &greedy->p);
+		if ((t - t0) % (10 * NSEC_PER_SEC) == 4321 * NSEC_PER_USEC) {
+			bursts++;
+			for (i = 0, ok = 0; i < 3; i++) {
+				g = charge(polite, t, false);
+				KUNIT_EXPECT_TRUE(test, g);
+				if (charge(parent, t, g))
+					ok++, admitted++, in_win++;
+			}
+			whole += ok == 3;
+		}
+		if (t - win >= 10 * NSEC_PER_SEC) {
+			KUNIT_EXPECT_LE(test, in_win, 10 * 10 + 10);
+			win = t;
+			in_win = 0;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, whole, bursts);
+	KUNIT_EXPECT_LE(test, admitted, 10 * 3600 + 10);
+	KUNIT_EXPECT_GE(test, admitted, 10 * 3600 - 1);
 }
 
-static void stall_length_rounds_up(struct kunit *test)
+/*
+ * A new setting keeps the fill, clamped, fractions included; a share
+ * keeps what it consumed; from RATE 0 or from no bucket, full.
+ */
+static void rebase_keeps_state(struct kunit *test)
 {
-	struct rate_bucket *b = new_bucket(test, 3, 1, T0);
+	struct rate_params old, p;
+	struct tbucket *tb = new_limit(test, 10, 10);
+	u64 t = starts[1];
+	int i;
 
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), 0);
-	/* 1/3 s is 333333333.3 ns: the stall must cover it, so 333333334. */
-	KUNIT_EXPECT_EQ(test, rate_bucket_charge_debt(b, T0), 333333334);
-}
+	/* Take 4 of 10 and wait 50 ms: 6.5 left. */
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_TRUE(test, charge(tb, t, false));
+	t += 50 * NSEC_PER_MSEC;
+	old = tb->p;
+	rate_params_init(&p, NSEC_PER_SEC / 20, 100, 100);
+	rate_bucket_rebase(&tb->b, &old, &p, t, true);
+	tb->p = p;
+	/* 6.5 events at 20/s: 6 now, the seventh 25 ms later. */
+	KUNIT_EXPECT_EQ(test, drain(tb, t), 6);
+	KUNIT_EXPECT_EQ(test, drain(tb, t + 25 * NSEC_PER_MSEC - 1), 0);
+	KUNIT_EXPECT_EQ(test, drain(tb, t + 25 * NSEC_PER_MSEC), 1);
 
-static void new_setting_keeps_fill(struct kunit *test)
-{
-	struct rate_bucket *old = new_bucket(test, 10, 10, T0);
-	struct rate_bucket *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	/* Clamped to a shallower bucket. */
+	tb = new_limit(test, 10, 10);
+	old = tb->p;
+	rate_params_init(&p, NSEC_PER_SEC, 3, 3);
+	rate_bucket_rebase(&tb->b, &old, &p, t, true);
+	tb->p = p;
+	KUNIT_EXPECT_EQ(test, drain(tb, t), 3);
 
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	/* Take 4 of 10: 6 left. A deeper bucket keeps 6, a shallower 3. */
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0, false));
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0, false));
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0, false));
-	KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge(old, T0, false));
+	/* A share keeps what it consumed: 2 of 4, then 2 of 8. */
+	tb = new_tb(test, 200 * NSEC_PER_MSEC, 4, 4);
+	KUNIT_EXPECT_TRUE(test, charge(tb, t, true));
+	KUNIT_EXPECT_TRUE(test, charge(tb, t, true));
+	old = tb->p;
+	rate_params_init(&p, 100 * NSEC_PER_MSEC, 8, 8);
+	rate_bucket_rebase(&tb->b, &old, &p, t, false);
+	tb->p = p;
+	KUNIT_EXPECT_EQ(test, drain(tb, t), 6);
 
-	init_limit(b, 1, 100);
-	rate_bucket_inherit(b, old, T0);
-	KUNIT_EXPECT_EQ(test, drain(b, T0), 6);
+	/* From RATE 0, and from no bucket, full at once. */
+	tb = new_limit(test, 0, 5);
+	old = tb->p;
+	rate_params_init(&p, NSEC_PER_SEC, 5, 5);
+	rate_bucket_rebase(&tb->b, &old, &p, t, true);
+	tb->p = p;
+	KUNIT_EXPECT_EQ(test, drain(tb, t), 5);
+	rate_bucket_rebase(&tb->b, NULL, &p, t, true);
+	KUNIT_EXPECT_EQ(test, drain(tb, t), 5);
 
-	init_limit(b, 1, 3);
-	rate_bucket_inherit(b, old, T0);
-	KUNIT_EXPECT_EQ(test, drain(b, T0), 3);
-
-	/* From RATE 0 a bucket starts empty; from "max", full. */
-	init_limit(old, 0, 5);
-	init_limit(b, 1, 5);
-	rate_bucket_inherit(b, old, T0);
-	KUNIT_EXPECT_EQ(test, drain(b, T0), 0);
-	KUNIT_EXPECT_EQ(test, drain(b, T0 + NSEC_PER_SEC), 1);
-	rate_bucket_inherit(b, NULL, T0);
-	KUNIT_EXPECT_EQ(test, drain(b, T0), 5);
+	/* "1000000" idle 3.9 h, rewritten to "1000 1000": full, not in debt. */
+	tb = new_limit(test, 1000000, 1000000);
+	KUNIT_EXPECT_EQ(test, drain(tb, t), 1000000);
+	t += 39 * HOUR / 10;
+	old = tb->p;
+	rate_params_init(&p, NSEC_PER_MSEC, 1000, 1000);
+	rate_bucket_rebase(&tb->b, &old, &p, t, true);
+	tb->p = p;
+	KUNIT_EXPECT_EQ(test, drain(tb, t), 1000);
 }
 
 static void parse_accepts_and_rejects(struct kunit *test)
@@ -420,18 +494,17 @@ static void parse_accepts_and_rejects(struct kunit *test)
 
 static struct kunit_case rate_test_cases[] = {
 	KUNIT_CASE(burst_then_rate),
-	KUNIT_CASE(default_burst_and_uncharge),
-	KUNIT_CASE(non_integral_interval),
+	KUNIT_CASE(idle_gaps_at_every_rate),
+	KUNIT_CASE(idle_limit_does_not_stall),
+	KUNIT_CASE(cost_rounds_up),
 	KUNIT_CASE(random_schedules_bounds),
 	KUNIT_CASE(rate_zero_admits_nothing),
 	KUNIT_CASE(maxima_do_not_overflow),
 	KUNIT_CASE(debt_is_kept_whole),
 	KUNIT_CASE(stale_reading_keeps_debt),
-	KUNIT_CASE(greedy_sibling_cannot_starve_share),
 	KUNIT_CASE(room_kept_for_guaranteed),
-	KUNIT_CASE(inherit_across_costs),
-	KUNIT_CASE(stall_length_rounds_up),
-	KUNIT_CASE(new_setting_keeps_fill),
+	KUNIT_CASE(attestation_burst_beside_greedy),
+	KUNIT_CASE(rebase_keeps_state),
 	KUNIT_CASE(parse_accepts_and_rejects),
 	{}
 };

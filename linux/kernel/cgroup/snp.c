@@ -19,6 +19,9 @@
 
 #include "rate.h"
 
+/* On while some snp.req_rate is finite: until then a charge only counts. */
+static DEFINE_STATIC_KEY_FALSE(snp_cg_limited);
+
 /**
  * snp_cg_try_charge - admit one SEV-SNP guest request or refuse it
  *
@@ -32,12 +35,19 @@
  */
 bool snp_cg_try_charge(void)
 {
+	struct rate_cg *rcg;
 	bool admitted;
 
 	if (!cgroup_subsys_enabled(snp_cgrp_subsys))
 		return true;
 	rcu_read_lock();
-	admitted = rate_cg_try_charge(css_rate_cg(task_css(current, snp_cgrp_id)));
+	rcg = css_rate_cg(task_css(current, snp_cgrp_id));
+	if (static_branch_unlikely(&snp_cg_limited)) {
+		admitted = rate_cg_try_charge(rcg);
+	} else {
+		rate_cg_count(rcg);
+		admitted = true;
+	}
 	rcu_read_unlock();
 	return admitted;
 }
@@ -51,7 +61,7 @@ static int snp_stat_show(struct seq_file *sf, void *v)
 	seq_printf(sf, "requests %llu\n", sum.admitted);
 	seq_printf(sf, "throttled %llu\n", sum.throttled);
 	seq_printf(sf, "guaranteed %llu\n", sum.guaranteed);
-	seq_printf(sf, "borrowed %llu\n", sum.admitted - sum.guaranteed);
+	seq_printf(sf, "borrowed %llu\n", sum.borrowed);
 	return 0;
 }
 
@@ -87,13 +97,19 @@ static struct cftype snp_files[] = {
 	{ }	/* terminate */
 };
 
+static struct cgroup_subsys_state *
+snp_css_alloc(struct cgroup_subsys_state *parent)
+{
+	return rate_cg_css_alloc(parent, &snp_cg_limited);
+}
+
 /*
  * Threaded: every charge is the current thread's, so a VMM that puts each
  * vCPU thread in a threaded cgroup of its own (libvirt's vcpuN) can limit
  * vCPUs one by one, and the VM's cgroup above them still bounds them all.
  */
 struct cgroup_subsys snp_cgrp_subsys = {
-	.css_alloc = rate_cg_css_alloc,
+	.css_alloc = snp_css_alloc,
 	.css_online = rate_cg_css_online,
 	.css_offline = rate_cg_css_offline,
 	.css_free = rate_cg_css_free,
