@@ -74,6 +74,13 @@ echo 1 > $CG/vms/cgroup.kill
 while grep -q 'populated 1' $CG/vms/cgroup.events; do sleep 0.1; done
 wait 2>/dev/null
 
+# share VM: the snp share the weights give VM, requests per second
+share() {
+	awk -v w="$(cat $CG/vms/$1/snp.weight)" \
+	    -v sum="$(cat $CG/vms/*/snp.weight | awk '{ s += $1 } END { print s }')" \
+	    'BEGIN { printf "%.1f", 20 * w / sum * 63 / 64 }'
+}
+
 adm=$(key $CG/vms/snp.stat requests)
 bound=$(echo "20 * $t + 20" | bc | cut -d. -f1)
 pol_ok=$(key $CG/vms/polite/snp.stat requests)
@@ -88,7 +95,10 @@ Summary after ${t}s (the guest is emulated: time runs as it can):
   /vms passed $adm guest requests to the AMD-SP; its limit allows at most
   20/s * ${t}s + 20 = $bound.
   The /vms limit refused $par_no requests; greedy-a got $ga_ok and greedy-b,
-  with three times the weight, $gb_ok.
+  with three times the weight, $gb_ok. Their shares are $(share greedy-a)/s and
+  $(share greedy-b)/s (the polite VM's $(share polite)/s): 20/s by weight, less the 1/64 the
+  parent keeps. What the polite VM leaves of its share goes to whichever
+  greedy VM asks first, not by weight.
   The polite VM sent $((pol_ok + pol_no)) requests: $pol_ok admitted, $pol_no refused; its
   $(key $CG/vms/polite/buslock.stat locks) bus locks were stalled for $pol_stall us in all.
   The greedy VMs' bus locks cost them $(( $(key $CG/vms/greedy-a/buslock.stat delay_usec) / 1000 )) and $(( $(key $CG/vms/greedy-b/buslock.stat delay_usec) / 1000 )) ms of stalls.
