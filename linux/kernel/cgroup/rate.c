@@ -55,7 +55,7 @@
 /* Written as "max"; a cgroup with this rate has no limit bucket. */
 #define RATE_CG_UNLIMITED	U64_MAX
 
-/* Serializes settings, shares, publication and the reading of counts. */
+/* Serializes settings, shares, publication and the folding of counts. */
 static DEFINE_MUTEX(rate_cg_mutex);
 
 /* Publications so far; see rate_cg_rollback(). */
@@ -80,17 +80,23 @@ void rate_params_init(struct rate_params *p, u64 cost, u64 depth,
 }
 EXPORT_SYMBOL_IF_KUNIT(rate_params_init);
 
-/* How far @tat runs ahead of @now; 0 if the bucket is full. */
+/*
+ * How far @tat runs ahead of @now; 0 if the bucket is full. Both stay
+ * below 2^63, so the difference is exact as a signed value, also for a
+ * TAT that a late rollback took below zero.
+ */
 static u64 rate_ahead(u64 tat, u64 now)
 {
-	return tat > now ? tat - now : 0;
+	s64 ahead = (s64)(tat - now);
+
+	return ahead > 0 ? ahead : 0;
 }
 
 static __always_inline bool rate_charge(struct rate_bucket *b,
 					const struct rate_params *p, u64 now,
 					bool guaranteed)
 {
-	u64 limit = guaranteed ? p->depth : p->borrow;
+	u64 limit = guaranteed ? p->depth : READ_ONCE(p->borrow);
 	s64 old = atomic64_read(&b->tat);
 	u64 ahead;
 
@@ -133,7 +139,7 @@ EXPORT_SYMBOL_IF_KUNIT(rate_bucket_uncharge);
 /* Nanoseconds until @ahead drains to the limit of an event's status. */
 static u64 rate_over(const struct rate_params *p, u64 ahead, bool guaranteed)
 {
-	u64 limit = guaranteed ? p->depth : p->borrow;
+	u64 limit = guaranteed ? p->depth : READ_ONCE(p->borrow);
 
 	if (!p->depth)
 		return U64_MAX;
@@ -222,7 +228,7 @@ void rate_bucket_rebase(struct rate_bucket *b, const struct rate_params *old,
 	if (!p->depth)
 		return;
 	if (!old || !old->depth) {
-		atomic64_set(&b->tat, 0);
+		atomic64_set(&b->tat, now);
 		return;
 	}
 	do {
@@ -654,11 +660,15 @@ static int rate_cg_publish_limit(struct rate_cg *rcg)
 	} else if (!old) {
 		return 0;
 	}
+	/*
+	 * The state moves to the new units first: a charge made with the new
+	 * parameters must not land on a state still in the old ones.
+	 */
+	if (p)
+		rate_bucket_rebase(&rcg->limit, old, p, ktime_get_ns(), true);
 	rcu_assign_pointer(rcg->limit_p, p);
 	/* A charge that reads the new sequence number sees @p, or newer. */
 	smp_store_release(&rate_cg_seq, rate_cg_next_seq());
-	if (p)
-		rate_bucket_rebase(&rcg->limit, old, p, ktime_get_ns(), true);
 	if (old)
 		kfree_rcu(old, rcu);
 	return 0;
@@ -679,40 +689,40 @@ struct rate_shares {
 /*
  * Publishes the shares of @rcg's children, all in one allocation, and
  * carries each share's state over: a share keeps what it has used. May
- * sleep. Without memory for them the old ones stay, which keeps every
- * limit and leaves the shares as they were until the next change.
+ * sleep. Without memory for them the old ones stay published and the
+ * caller fails.
  */
-static void rate_cg_publish_shares(struct rate_cg *rcg)
+static int rate_cg_publish_shares(struct rate_cg *rcg)
 {
 	unsigned long seq = rate_cg_next_seq();
 	struct rate_shares *new = NULL, *old = rcg->shares;
 	struct cgroup_subsys_state *pos;
 	struct rate_params *p, *was;
-	u64 cost, depth, now;
 	unsigned int i = 0;
+	u64 cost, depth;
 	struct rate_cg *c;
 
 	if (rcg->nr_online && rate_cg_passes(rcg, &cost, &depth)) {
 		new = kvzalloc(struct_size(new, share, rcg->nr_online), GFP_KERNEL);
 		if (!new)
-			return;
-	} else if (!old) {
-		return;
+			return -ENOMEM;
 	}
-	now = ktime_get_ns();
 	rcu_read_lock();
 	css_for_each_child(pos, &rcg->css) {
 		c = css_rate_cg(pos);
 		was = rcu_dereference_protected(c->share_p, lockdep_is_held(&rate_cg_mutex));
 		p = new && c->online && i < rcg->nr_online ? &new->share[i++] : NULL;
-		if (p) {
-			rate_cg_share_params(c, p);
-			p->seq = seq;
+		c->share_changed = !p != !was;
+		if (!p) {
+			RCU_INIT_POINTER(c->share_p, NULL);
+			continue;
 		}
-		c->share_changed = !p || !was || !rate_params_equal(p, was);
+		rate_cg_share_params(c, p);
+		p->seq = seq;
+		c->share_changed |= was && !rate_params_equal(p, was);
+		/* As for a limit: the state in the new units first. */
+		rate_bucket_rebase(&c->share, was, p, ktime_get_ns(), false);
 		rcu_assign_pointer(c->share_p, p);
-		if (p)
-			rate_bucket_rebase(&c->share, was, p, now, false);
 	}
 	rcu_read_unlock();
 	/* A charge that reads @seq sees these shares, or newer. */
@@ -720,6 +730,7 @@ static void rate_cg_publish_shares(struct rate_cg *rcg)
 	rcg->shares = new;
 	if (old)
 		kvfree_rcu(old, rcu);
+	return 0;
 }
 
 /*
@@ -744,8 +755,8 @@ static int rate_cg_update(struct rate_cg *top)
 		if (!css_tryget(pos))
 			continue;
 		rcu_read_unlock();
-		ret = ret ?: rate_cg_publish_limit(css_rate_cg(pos));
-		rate_cg_publish_shares(css_rate_cg(pos));
+		ret = rate_cg_publish_limit(css_rate_cg(pos)) ?: ret;
+		ret = rate_cg_publish_shares(css_rate_cg(pos)) ?: ret;
 		rcu_read_lock();
 		css_put(pos);
 	}
@@ -769,18 +780,20 @@ static void rate_cg_update_borrow(struct rate_cg *rcg)
 }
 
 /* A change in @rcg's weight or presence changes its parent's split. */
-static void rate_cg_update_parent(struct rate_cg *rcg, s64 weight, s64 count)
+static int rate_cg_update_parent(struct rate_cg *rcg, s64 weight, s64 count)
 {
 	struct rate_cg *parent = rate_cg_parent(rcg);
+	int ret;
 
 	if (!parent)
-		return;
+		return 0;
 	parent->weight_sum += weight;
 	parent->nr_online += count;
 	rcg->share_changed = true;
-	rate_cg_update(parent);
+	ret = rate_cg_update(parent);
 	if (count)
 		rate_cg_update_borrow(parent);
+	return ret;
 }
 
 struct cgroup_subsys_state *
@@ -808,11 +821,17 @@ int rate_cg_css_online(struct cgroup_subsys_state *css)
 {
 	struct rate_cg *rcg = css_rate_cg(css);
 
+	int ret;
+
 	mutex_lock(&rate_cg_mutex);
-	rcg->online = true;
-	rate_cg_update_parent(rcg, rcg->weight, 1);
+	WRITE_ONCE(rcg->online, true);
+	ret = rate_cg_update_parent(rcg, rcg->weight, 1);
+	if (ret) {
+		WRITE_ONCE(rcg->online, false);
+		rate_cg_update_parent(rcg, -rcg->weight, -1);
+	}
 	mutex_unlock(&rate_cg_mutex);
-	return 0;
+	return ret;
 }
 
 /* Adds @rcg's own counts, and those of its removed descendants, to @sum. */
@@ -828,10 +847,22 @@ static void rate_cg_stat_add(struct rate_cg *rcg, struct rate_cg_stat *sum)
 		sum->delay_ns += READ_ONCE(s->delay_ns);
 		sum->events += READ_ONCE(s->events);
 	}
-	sum->admitted += rcg->removed.admitted;
-	sum->throttled += rcg->removed.throttled;
-	sum->delay_ns += rcg->removed.delay_ns;
-	sum->events += rcg->removed.events;
+	sum->admitted += READ_ONCE(rcg->removed.admitted);
+	sum->throttled += READ_ONCE(rcg->removed.throttled);
+	sum->delay_ns += READ_ONCE(rcg->removed.delay_ns);
+	sum->events += READ_ONCE(rcg->removed.events);
+}
+
+/* Moves a removed cgroup's counts to its parent, under rate_cg_mutex. */
+static void rate_cg_stat_fold(struct rate_cg *rcg, struct rate_cg *parent)
+{
+	struct rate_cg_stat sum = {};
+
+	rate_cg_stat_add(rcg, &sum);
+	WRITE_ONCE(parent->removed.admitted, parent->removed.admitted + sum.admitted);
+	WRITE_ONCE(parent->removed.throttled, parent->removed.throttled + sum.throttled);
+	WRITE_ONCE(parent->removed.delay_ns, parent->removed.delay_ns + sum.delay_ns);
+	WRITE_ONCE(parent->removed.events, parent->removed.events + sum.events);
 }
 
 /* A removed cgroup's share goes back to its siblings, its counts up. */
@@ -840,9 +871,9 @@ void rate_cg_css_offline(struct cgroup_subsys_state *css)
 	struct rate_cg *rcg = css_rate_cg(css), *parent = rate_cg_parent(rcg);
 
 	mutex_lock(&rate_cg_mutex);
-	rcg->online = false;
+	WRITE_ONCE(rcg->online, false);
 	if (parent)
-		rate_cg_stat_add(rcg, &parent->removed);
+		rate_cg_stat_fold(rcg, parent);
 	rate_cg_update_parent(rcg, -rcg->weight, -1);
 	mutex_unlock(&rate_cg_mutex);
 }
@@ -866,7 +897,9 @@ void rate_cg_css_free(struct cgroup_subsys_state *css)
  * @sum: admitted, throttled, delay_ns and events of the whole subtree,
  *	 removed cgroups included; guaranteed and borrowed of @rcg itself
  *
- * Exact once charging has stopped.
+ * Takes no lock: exact once charging has stopped, except that a read
+ * during an rmdir below may count the removed cgroup's events twice or
+ * not at all, that once.
  */
 void rate_cg_stat_read(struct rate_cg *rcg, struct rate_cg_stat *sum)
 {
@@ -875,13 +908,11 @@ void rate_cg_stat_read(struct rate_cg *rcg, struct rate_cg_stat *sum)
 	int cpu;
 
 	memset(sum, 0, sizeof(*sum));
-	mutex_lock(&rate_cg_mutex);
 	rcu_read_lock();
 	css_for_each_descendant_pre(pos, &rcg->css)
-		if (pos == &rcg->css || css_rate_cg(pos)->online)
+		if (pos == &rcg->css || READ_ONCE(css_rate_cg(pos)->online))
 			rate_cg_stat_add(css_rate_cg(pos), sum);
 	rcu_read_unlock();
-	mutex_unlock(&rate_cg_mutex);
 	for_each_possible_cpu(cpu) {
 		s = per_cpu_ptr(rcg->stat, cpu);
 		sum->guaranteed += READ_ONCE(s->guaranteed);
@@ -1023,7 +1054,7 @@ int rate_cg_weight_write(struct cgroup_subsys_state *css, struct cftype *cft,
 	mutex_lock(&rate_cg_mutex);
 	delta = weight - rcg->weight;
 	WRITE_ONCE(rcg->weight, weight);
-	if (rcg->online)
+	if (rcg->online && delta)
 		rate_cg_update_parent(rcg, delta, 0);
 	mutex_unlock(&rate_cg_mutex);
 	return 0;
