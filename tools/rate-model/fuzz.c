@@ -13,15 +13,21 @@
 #include "kernel_shim.h"
 #include "rate.h"
 
-/* No TAT runs further ahead of the clock than the debt saturates. */
+/* The latest reading of the clock; a lagging charger reads earlier ones. */
+static u64 latest;
+
+/*
+ * No TAT runs further ahead of the latest reading than the debt
+ * saturates (a lagging reading sees it further ahead by its lag).
+ */
 static void check_bucket(struct rate_cg *rcg)
 {
-	u64 tat = atomic64_read(&rcg->limit.tat);
+	s64 ahead = (s64)(atomic64_read(&rcg->limit.tat) - latest);
 
-	if (tat > shim_now && tat - shim_now > RATE_CG_MAX_AHEAD)
+	if (ahead > (s64)RATE_CG_MAX_AHEAD)
 		__builtin_trap();
-	tat = atomic64_read(&rcg->share.tat);
-	if (tat > shim_now && tat - shim_now > RATE_CG_MAX_AHEAD)
+	ahead = (s64)(atomic64_read(&rcg->share.tat) - latest);
+	if (ahead > (s64)RATE_CG_MAX_AHEAD)
 		__builtin_trap();
 }
 
@@ -61,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t first = nl ? (size_t)(nl - data) + 1 : size, i;
 	ssize_t ret;
 
-	shim_now = 1000 * NSEC_PER_SEC;
+	shim_now = latest = 1000 * NSEC_PER_SEC;
 	ret = write_limit(child, (const char *)data, first);
 	if (ret >= 0)
 		check_round_trip(child);
@@ -71,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = first; i + 3 <= size; i += 3) {
 		struct rate_cg *who = data[i + 1] & 1 ? parent : child;
 		char buf[32];
-		u64 deadline;
+		u64 deadline, lag;
 
 		switch (data[i] % 7) {
 		case 0:
@@ -91,7 +97,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 6:
 			/* A charger whose reading lags the last writer's. */
-			shim_now -= (u64)data[i + 1] << (data[i + 2] % 32);
+			lag = (u64)data[i + 1] << (data[i + 2] % 32);
+			if (shim_now > lag + NSEC_PER_SEC)
+				shim_now -= lag;
 			break;
 		case 2:
 			snprintf(buf, sizeof(buf), "%u %u", data[i + 2] * 3900u,
@@ -104,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		default:
 			shim_now += (u64)data[i + 1] << (data[i + 2] % 40);
+			latest = max(latest, shim_now);
 			break;
 		}
 	}
