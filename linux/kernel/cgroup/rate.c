@@ -259,12 +259,14 @@ static struct rate_cg *rate_cg_parent(struct rate_cg *rcg)
  * struct rate_walk - what a charge did at each level, to undo it
  * @seq: rate_cg_seq when the charge began
  * @now: the clock, read once
+ * @charged: some limit below the first that refused took the event
  * @within: levels (0 for the charging cgroup) whose share took the event
  * @beyond: levels whose share refused it, so that it borrowed above
  */
 struct rate_walk {
 	unsigned long seq;
 	u64 now;
+	bool charged;
 	DECLARE_BITMAP(within, RATE_CG_SHARE_LEVELS);
 	DECLARE_BITMAP(beyond, RATE_CG_SHARE_LEVELS);
 };
@@ -390,7 +392,7 @@ static noinline bool rate_cg_try_fair(struct rate_cg *leaf,
 		if (p && !charged &&
 		    ((rcg == first && !guaranteed) ||
 		     !rate_charge(&rcg->limit, p, w->now, guaranteed))) {
-			if (leaf != first || !bitmap_empty(w->within, RATE_CG_SHARE_LEVELS))
+			if (w->charged || !bitmap_empty(w->within, RATE_CG_SHARE_LEVELS))
 				rate_cg_rollback(leaf, rcg, w);
 			rate_cg_throttled(leaf, rcg, 0);
 			return false;
@@ -423,6 +425,7 @@ bool rate_cg_try_charge(struct rate_cg *leaf)
 	/* Pairs with the publishers' release: parameters up to @seq are seen. */
 	w.seq = smp_load_acquire(&rate_cg_seq);
 	w.now = 0;
+	w.charged = false;
 	for (rcg = leaf; rcg->css.parent; rcg = rate_cg_parent(rcg)) {
 		p = rcu_dereference(rcg->limit_p);
 		if (!p)
@@ -431,6 +434,7 @@ bool rate_cg_try_charge(struct rate_cg *leaf)
 			w.now = ktime_get_ns();
 		if (!rate_charge(&rcg->limit, p, w.now, false))
 			return rate_cg_try_fair(leaf, rcg, &w);
+		w.charged = true;
 	}
 	rate_cg_count(leaf);
 	return true;
