@@ -389,13 +389,23 @@ static void attestation_burst_beside_greedy(struct kunit *test)
 	KUNIT_EXPECT_GE(test, admitted, 10 * 3600 - 1);
 }
 
+/* Moves @tb to new parameters at @now, as a publication does. */
+static void rebase_to(struct tbucket *tb, u64 cost, u64 depth, u64 now,
+		      bool keep_fill)
+{
+	struct rate_params p;
+
+	rate_params_init(&p, cost, depth, depth);
+	rate_bucket_rebase(&tb->b, &tb->p, &p, now, keep_fill);
+	tb->p = p;
+}
+
 /*
  * A new setting keeps the fill, clamped, fractions included; a share
  * keeps what it consumed; from RATE 0 or from no bucket, full.
  */
 static void rebase_keeps_state(struct kunit *test)
 {
-	struct rate_params old, p;
 	struct tbucket *tb = new_limit(test, 10, 10);
 	u64 t = starts[1];
 	int i;
@@ -404,10 +414,7 @@ static void rebase_keeps_state(struct kunit *test)
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_TRUE(test, charge(tb, t, false));
 	t += 50 * NSEC_PER_MSEC;
-	old = tb->p;
-	rate_params_init(&p, NSEC_PER_SEC / 20, 100, 100);
-	rate_bucket_rebase(&tb->b, &old, &p, t, true);
-	tb->p = p;
+	rebase_to(tb, NSEC_PER_SEC / 20, 100, t, true);
 	/* 6.5 events at 20/s: 6 now, the seventh 25 ms later. */
 	KUNIT_EXPECT_EQ(test, drain(tb, t), 6);
 	KUNIT_EXPECT_EQ(test, drain(tb, t + 25 * NSEC_PER_MSEC - 1), 0);
@@ -415,40 +422,28 @@ static void rebase_keeps_state(struct kunit *test)
 
 	/* Clamped to a shallower bucket. */
 	tb = new_limit(test, 10, 10);
-	old = tb->p;
-	rate_params_init(&p, NSEC_PER_SEC, 3, 3);
-	rate_bucket_rebase(&tb->b, &old, &p, t, true);
-	tb->p = p;
+	rebase_to(tb, NSEC_PER_SEC, 3, t, true);
 	KUNIT_EXPECT_EQ(test, drain(tb, t), 3);
 
 	/* A share keeps what it consumed: 2 of 4, then 2 of 8. */
 	tb = new_tb(test, 200 * NSEC_PER_MSEC, 4, 4);
 	KUNIT_EXPECT_TRUE(test, charge(tb, t, true));
 	KUNIT_EXPECT_TRUE(test, charge(tb, t, true));
-	old = tb->p;
-	rate_params_init(&p, 100 * NSEC_PER_MSEC, 8, 8);
-	rate_bucket_rebase(&tb->b, &old, &p, t, false);
-	tb->p = p;
+	rebase_to(tb, 100 * NSEC_PER_MSEC, 8, t, false);
 	KUNIT_EXPECT_EQ(test, drain(tb, t), 6);
 
 	/* From RATE 0, and from no bucket, full at once. */
 	tb = new_limit(test, 0, 5);
-	old = tb->p;
-	rate_params_init(&p, NSEC_PER_SEC, 5, 5);
-	rate_bucket_rebase(&tb->b, &old, &p, t, true);
-	tb->p = p;
+	rebase_to(tb, NSEC_PER_SEC, 5, t, true);
 	KUNIT_EXPECT_EQ(test, drain(tb, t), 5);
-	rate_bucket_rebase(&tb->b, NULL, &p, t, true);
+	rate_bucket_rebase(&tb->b, NULL, &tb->p, t, true);
 	KUNIT_EXPECT_EQ(test, drain(tb, t), 5);
 
 	/* "1000000" idle 3.9 h, rewritten to "1000 1000": full, not in debt. */
 	tb = new_limit(test, 1000000, 1000000);
 	KUNIT_EXPECT_EQ(test, drain(tb, t), 1000000);
 	t += 39 * HOUR / 10;
-	old = tb->p;
-	rate_params_init(&p, NSEC_PER_MSEC, 1000, 1000);
-	rate_bucket_rebase(&tb->b, &old, &p, t, true);
-	tb->p = p;
+	rebase_to(tb, NSEC_PER_MSEC, 1000, t, true);
 	KUNIT_EXPECT_EQ(test, drain(tb, t), 1000);
 }
 
