@@ -17,6 +17,33 @@ teardown() {
 	rmdir $CG/bats_vm/inner 2>/dev/null || true
 	rmdir $CG/bats_vm 2>/dev/null || true
 	cgdelete -g snp,buslock:bats_lc 2>/dev/null || true
+	rmdir $CG/vms/vm1 $CG/vms/vm2 $CG/vms 2>/dev/null || true
+}
+
+# doc_example FILE: the first fenced block of FILE whose every line is a
+# root prompt ("# "), without the prompts: what a reader would type
+doc_example() {
+	awk '/^```/ {
+		if (!inb) { inb = 1; ok = 1; buf = ""; next }
+		inb = 0
+		if (ok && buf != "") { printf "%s", buf; exit }
+		next
+	}
+	inb { if (substr($0, 1, 2) != "# ") ok = 0; buf = buf substr($0, 3) "\n" }' "$1"
+}
+
+# The examples readers copy: they run as written, each command must
+# succeed, and they set what they say
+run_doc_example() {
+	local cmds
+	cmds=$(doc_example "$1")
+	[ -n "$cmds" ]
+	[ ! -e $CG/vms ]
+	bash -e -c "$cmds"
+	[ "$(cat $CG/vms/snp.req_rate)" = "10 10" ]
+	[ "$(cat $CG/vms/buslock.rate)" = "1000 100" ]
+	[ "$(cat $CG/vms/vm1/snp.weight)" = 300 ]
+	[ "$(cat $CG/vms/vm1/snp.req_rate)" = "2 5" ]
 }
 
 # charge_in CGROUP ARGS...: run rate_charge ARGS as a task of CGROUP
@@ -94,6 +121,14 @@ charge_in() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == "admitted 3 refused 7 "* ]] || [[ "$output" == "admitted 4 refused 6 "* ]]
 	cgget -nv -r snp.events bats_lc | grep -Eq "throttled (6|7)"
+}
+
+@test "README's example runs as written" {
+	run_doc_example "$BATS_TEST_DIRNAME/../README.md"
+}
+
+@test "OPERATORS.md's cgroupfs and libcgroup example runs as written" {
+	run_doc_example "$BATS_TEST_DIRNAME/../docs/OPERATORS.md"
 }
 
 @test "bus locks over the rate stall and show in buslock.stat" {
