@@ -42,13 +42,15 @@ in_cg() {
 	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$cg" "$@"
 }
 
+# The loops' shells would report their children killed by cgroup.kill
+# at the end ("line 1: 123 Killed"): their stderr goes nowhere.
 for vm in greedy-a greedy-b; do
-	in_cg $CG/vms/$vm bash -c "while :; do '$charge' snp 20 >/dev/null; done" &
+	in_cg $CG/vms/$vm bash -c "while :; do '$charge' snp 20 >/dev/null; done" 2>/dev/null &
 	disown
-	in_cg $CG/vms/$vm bash -c "while :; do '$charge' buslock 20 >/dev/null; done" &
+	in_cg $CG/vms/$vm bash -c "while :; do '$charge' buslock 20 >/dev/null; done" 2>/dev/null &
 	disown
 done
-in_cg $CG/vms/polite bash -c "while :; do '$charge' snp 1 >/dev/null; '$charge' buslock 1 >/dev/null; sleep 1; done" &
+in_cg $CG/vms/polite bash -c "while :; do '$charge' snp 1 >/dev/null; '$charge' buslock 1 >/dev/null; sleep 1; done" 2>/dev/null &
 disown
 
 key() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
