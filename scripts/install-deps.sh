@@ -57,6 +57,25 @@ build_sparse() {
 	mv "$dir.tmp" "$dir"
 	rm -rf "$apt/src"
 }
+# fetch_promtool: promtool, the parser tests/rate-top.bats checks the
+# metrics and the alert rules with, from Debian's prometheus package:
+# unpacked into $BUILD/tools (the guest reaches it there), not installed,
+# as the package would start a Prometheus server
+fetch_promtool() {
+	local dir=$BUILD/tools tmp
+	[ -x "$dir/promtool" ] && return 0
+	mkdir -p "$dir"
+	tmp=$(mktemp -d "$dir/prometheus.XXXXXX")
+	chmod 755 "$tmp"
+	if ! (cd "$tmp" && apt-get -o APT::Sandbox::User=root download -q prometheus >/dev/null); then
+		rm -rf "$tmp"
+		echo "install-deps: cannot download Debian's prometheus package: the promtool tests will skip" >&2
+		return 0
+	fi
+	dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"
+	mv "$tmp/x/usr/bin/promtool" "$dir/promtool"
+	rm -rf "$tmp"
+}
 
 fetch_mainline
 
@@ -73,6 +92,7 @@ for p in "${pkgs[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
 	build_sparse
+	fetch_promtool
 	exit 0
 fi
 
@@ -91,3 +111,4 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends -t bookworm-backports linux-source-6.12
 apt-get install -y -q --no-install-recommends "${missing[@]}"
 build_sparse
+fetch_promtool

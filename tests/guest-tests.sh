@@ -98,6 +98,8 @@ run_kvmstall() {
 
 run_bats() {
 	export RATE_CHARGE=$sdir/rate_charge
+	# scripts/install-deps.sh puts Debian's promtool in the build cache
+	export PROMTOOL=${PROMTOOL:-$(cd "$tree/../.." && pwd)/tools/promtool}
 	local f
 	for f in "$here"/*.bats; do
 		[ -e "$f" ] || continue
