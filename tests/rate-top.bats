@@ -159,7 +159,26 @@ greedy_stop() {
 	[ "$(ls "$BATS_TEST_TMPDIR" | grep -c '\.tmp$')" = 0 ]
 	run rate_top -o "$BATS_TEST_TMPDIR/x.prom" $RT
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"--output goes with --prometheus"* ]]
+	[[ "$output" == *"--output goes with --prometheus or --openmetrics"* ]]
+}
+
+@test "rate-top --openmetrics parses with the OpenMetrics parser of prometheus_client" {
+	run rate_top --openmetrics $RT
+	[ "$status" -eq 0 ]
+	echo "$output" > "$BATS_TEST_TMPDIR/m.om"
+	# Debian's python3-prometheus-client: a strict parser (it refuses a
+	# missing "# EOF", a counter family named with "_total", a unit
+	# that is not its name's suffix)
+	/usr/bin/python3 - "$BATS_TEST_TMPDIR/m.om" <<'PY'
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+assert fams["cgroup_snp_requests"].type == "counter"
+assert fams["cgroup_buslock_stall_seconds"].unit == "seconds"
+limit = {s.labels["cgroup"]: s.value for s in fams["cgroup_snp_rate_limit"].samples}
+assert limit["/bats_rt"] == 10, limit
+print(len(fams), "families")
+PY
 }
 
 @test "the example alert rules pass promtool check rules" {
