@@ -83,6 +83,7 @@ pkgs=(linux-source-6.12 build-essential bc bison flex libelf-dev libssl-dev
       ccache cpio xz-utils kmod qemu-system-x86 bats cgroup-tools sparse
       python3 git rsync libcap-dev clang libclang-rt-14-dev valgrind
       gnuplot-nox iproute2 jq runc crun podman busybox-static python3-prometheus-client
+      libjansson-dev
       meson ninja-build gperf pkg-config libmount-dev python3-jinja2 dpkg-dev)
 
 missing=()

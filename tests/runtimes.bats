@@ -38,6 +38,14 @@ setup_file() {
 	exec crun "$@"
 	EOF
 	chmod +x "$BATS_FILE_TMPDIR/crun-no-mqueue"
+	# tools/oci-hook, built as an operator would, and a hooks.d entry
+	# that runs it for the containers that carry its annotations
+	cc -O2 -Wall -Wextra -Werror -o "$BATS_FILE_TMPDIR/rate-oci-hook" \
+		"$BATS_TEST_DIRNAME/../tools/oci-hook/rate-oci-hook.c" -ljansson
+	mkdir -p "$BATS_FILE_TMPDIR/hooks.d"
+	sed "s|/usr/local/libexec/rate-oci-hook|$BATS_FILE_TMPDIR/rate-oci-hook|" \
+		"$BATS_TEST_DIRNAME/../tools/oci-hook/rate-oci-hook.json" \
+		> "$BATS_FILE_TMPDIR/hooks.d/rate-oci-hook.json"
 }
 
 teardown() {
@@ -146,10 +154,23 @@ bad_value_fails_clean() {
 	nothing_left "$1"
 }
 
+# disable_everywhere: snp and buslock off in every cgroup.subtree_control,
+# the deepest first (a parent cannot drop what a child still enables);
+# fails unless the root has neither afterwards
+disable_everywhere() {
+	local f
+	find $CG -name cgroup.subtree_control |
+		awk '{ print gsub("/", "/") " " $0 }' | sort -rn | cut -d' ' -f2- |
+		while read -r f; do
+			grep -qw -e snp -e buslock "$f" || continue
+			echo "-snp -buslock" > "$f" || return 1
+		done
+	! grep -qw -e snp -e buslock $CG/cgroup.subtree_control
+}
+
 @test "runc: unified keys land in the container's cgroup and throttle it" {
-	# runc enables the controllers itself: start from the root without
-	# them (when no other cgroup holds them enabled)
-	echo "-snp -buslock" > $CG/cgroup.subtree_control 2>/dev/null || true
+	# runc enables the controllers itself: the root starts without them
+	disable_everywhere
 	unified_keys_land runc
 }
 
@@ -224,6 +245,123 @@ podman_run() {
 	[[ "${output,,}" == *"invalid argument"* ]]
 	[ -z "$(podman_ ps -aq)" ]
 	# crun's leftover (see nothing_left): empty, and removable
+	local d
+	for d in $CG/$PARENT/libpod-*; do
+		[ -d "$d" ] || continue
+		[ -z "$(cat "$d/cgroup.procs")" ]
+		rmdir "$d"
+	done
+}
+
+# hooked_run OPTION... -- COMMAND...: podman_run with tools/oci-hook's
+# hooks.d and the test-only charge interface at /debug
+hooked_run() {
+	podman_run --hooks-dir "$BATS_FILE_TMPDIR/hooks.d" \
+		--volume /sys/kernel/debug:/debug "$@"
+}
+
+# in_ctr_cgroup: what the container's task sees of its own cgroup
+# shellcheck disable=SC2016
+in_ctr_cgroup='p=$(sed -n "s/^0:://p" /proc/self/cgroup)
+	echo "cgroup $p"
+	echo "snp $(cat /sys/fs/cgroup$p/snp.req_rate)"
+	echo "buslock $(cat /sys/fs/cgroup$p/buslock.rate)"
+	echo "snp 5" > /debug/cgroup_rate/charge
+	sed "s/^/stat /" /sys/fs/cgroup$p/snp.stat'
+
+@test "OCI hook (podman hooks.d): annotations set the container's limits and throttle it" {
+	disable_everywhere
+	mkdir -p $CG/$PARENT
+	run hooked_run --annotation "ratelimit.cgroup.linux/snp.req_rate=2 3" \
+		--annotation "ratelimit.cgroup.linux/buslock.rate=1000 100" \
+		-- /bin/sh -c "$in_ctr_cgroup"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cgroup /$PARENT/"* ]]
+	[[ "$output" == *"snp 2 3"* ]]
+	[[ "$output" == *"buslock 1000 100"* ]]
+	# a burst of 3 out of 5, and perhaps one more refilled meanwhile
+	[[ "$output" == *"stat requests 3"* ]] || [[ "$output" == *"stat requests 4"* ]]
+	[[ "$output" == *"stat throttled "[12]* ]]
+	# the hook enabled them from the root down itself
+	enabled_on_path
+}
+
+@test "OCI hook: a sandbox's annotations go to its pod's cgroup" {
+	mkdir -p $CG/$PARENT
+	run hooked_run --annotation io.kubernetes.cri-o.ContainerType=sandbox \
+		--annotation "ratelimit.cgroup.linux/snp.req_rate=7 9" \
+		--annotation "ratelimit.cgroup.linux/snp.weight=250" -- /bin/true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat $CG/$PARENT/snp.req_rate)" = "7 9" ]
+	[ "$(cat $CG/$PARENT/snp.weight)" = 250 ]
+}
+
+# oci_state ANNOTATIONS-JSON: the state a runtime hands a hook, for this
+# shell's own cgroup
+oci_state() {
+	printf '{"ociVersion": "1.0.2", "id": "c1", "status": "created", "pid": %d,
+		  "bundle": "/b", "annotations": %s}' $$ "$1"
+}
+
+@test "OCI hook: its own errors name the annotation, the file and why" {
+	run "$BATS_FILE_TMPDIR/rate-oci-hook" < <(oci_state '{"ratelimit.cgroup.linux/snp.weight": "0"}')
+	[ "$status" -eq 1 ]
+	[ "$output" = 'rate-oci-hook: container c1: annotation ratelimit.cgroup.linux/snp.weight="0": a weight is 1..10000' ]
+	run "$BATS_FILE_TMPDIR/rate-oci-hook" < <(oci_state '{"ratelimit.cgroup.linux/cpu.max": "10"}')
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"annotation ratelimit.cgroup.linux/cpu.max: unknown file"* ]]
+	run "$BATS_FILE_TMPDIR/rate-oci-hook" <<< 'not json'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the state on standard input: line 1:"* ]]
+	# nothing of ours: nothing to do
+	run "$BATS_FILE_TMPDIR/rate-oci-hook" < <(oci_state '{"other": "x"}')
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	# the kernel's refusal (BURST 0), for a task of $PARENT/hk: the file
+	# and the kernel's reason, and what was written before it put back
+	operator_enables
+	mkdir $CG/$PARENT/hk
+	sh -c 'echo $$ > "$1/cgroup.procs" && exec sleep 60' sh $CG/$PARENT/hk &
+	local pid=$!
+	sleep 0.5
+	run "$BATS_FILE_TMPDIR/rate-oci-hook" < <(printf '{"ociVersion": "1.0.2", "id": "c2",
+		"status": "created", "pid": %d, "bundle": "/b", "annotations": {
+		"ratelimit.cgroup.linux/buslock.rate": "1000 100",
+		"ratelimit.cgroup.linux/snp.req_rate": "10 0"}}' $pid)
+	kill $pid
+	wait $pid || true
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "rate-oci-hook: container c2: $CG/$PARENT/hk/snp.req_rate: \"10 0\": Invalid argument" ]
+	[ "$(cat $CG/$PARENT/hk/buslock.rate)" = max ]
+}
+
+@test "OCI hook: a bad annotation fails the container, writing nothing" {
+	operator_enables
+	echo "5 5" > $CG/$PARENT/snp.req_rate
+	run hooked_run --annotation io.kubernetes.cri-o.ContainerType=sandbox \
+		--annotation "ratelimit.cgroup.linux/snp.req_rate=1 2" \
+		--annotation "ratelimit.cgroup.linux/snp.weight=0" -- /bin/true
+	echo "$output"
+	[ "$status" -ne 0 ]
+	# crun 1.8.1 reports the hook's failure, not what it printed
+	[[ "$output" == *"error executing hook \`$BATS_FILE_TMPDIR/rate-oci-hook\` (exit code: 1)"* ]]
+	[ "$(cat $CG/$PARENT/snp.req_rate)" = "5 5" ]
+	[ -z "$(podman_ ps -aq)" ]
+	# the kernel's refusal (BURST 0): what the hook wrote before it is
+	# put back (podman hands the annotations over sorted by name, so
+	# buslock.rate is written first)
+	run hooked_run --annotation io.kubernetes.cri-o.ContainerType=sandbox \
+		--annotation "ratelimit.cgroup.linux/buslock.rate=1000 100" \
+		--annotation "ratelimit.cgroup.linux/snp.req_rate=10 0" -- /bin/true
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"error executing hook"* ]]
+	[ "$(cat $CG/$PARENT/buslock.rate)" = max ]
+	[ "$(cat $CG/$PARENT/snp.req_rate)" = "5 5" ]
+	[ -z "$(podman_ ps -aq)" ]
 	local d
 	for d in $CG/$PARENT/libpod-*; do
 		[ -d "$d" ] || continue
