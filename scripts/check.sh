@@ -122,8 +122,11 @@ guest_limit() {
 		echo $((left > 60 ? left : 60))
 	fi
 }
+# guest_start KERNEL TREE [NAME SUITES]: NAME (default $BASE) names the
+# log and the result; SUITES (default all) the suites of the boot.
 guest_start() {
-	local guest_log=$logs/$BASE-guest-tests.log after=$guest_last after_log=$guest_last_log env=""
+	local name=${3:-$BASE} suites=${4:-}
+	local guest_log=$logs/$name-guest-tests.log after=$guest_last after_log=$guest_last_log env=""
 	[ -n "${systemd_build[$BASE]:-}" ] && env="SYSTEMD_BUILD=${systemd_build[$BASE]} "
 	(
 		while [ -n "$after" ] && kill -0 "$after" 2>/dev/null &&
@@ -137,12 +140,12 @@ guest_start() {
 		# 2400 s killed it in its last suite (2026-12-02): each
 		# program gets 1800 s, the guest what guest_limit allows
 		VM_TIMEOUT=$(guest_limit) VM_DMESG=$logs/$BASE-guest-dmesg.log scripts/vm-run.sh "$1" \
-			"${env}GUEST_TEST_TIMEOUT=1800 bash $TOP/tests/guest-tests.sh $2"
+			"${env}GUEST_TEST_TIMEOUT=1800 bash $TOP/tests/guest-tests.sh $2 $suites"
 	) > "$guest_log" 2>&1 &
-	guest_pid[$BASE]=$!
+	guest_pid[$name]=$!
 	guest_last=$! guest_last_log=$guest_log
 	nice="nice -n 10"
-	echo "guest: $BASE queued in the background (log: $guest_log)"
+	echo "guest: $name queued in the background (log: $guest_log)"
 }
 
 # renice_tree NICE PID: every thread of PID and of its descendants (QEMU's
@@ -169,16 +172,17 @@ second_run() {
 # the guest runs it again after a failure; the others are skipped with
 # the reason recorded in tests/upstream-$BASE.expected.
 guest_report() {
-	local guest_log=$logs/$BASE-guest-tests.log expected=tests/upstream-$BASE.expected
+	local gname=${1:-$BASE}
+	local guest_log=$logs/$gname-guest-tests.log expected=tests/upstream-$BASE.expected
 	local vm_rc boot _ status name want reason again
-	[ -n "${guest_pid[$BASE]:-}" ] || return 0
-	wait "${guest_pid[$BASE]}"
+	[ -n "${guest_pid[$gname]:-}" ] || return 0
+	wait "${guest_pid[$gname]}"
 	vm_rc=$?
 	boot=$(grep -o 'userspace up at [0-9.]*s' "$guest_log" | head -1)
 	echo "guest: ${boot:-no boot time}; $(grep -ao 'vm-run: [0-9.]* s wall' "$guest_log")"
 	grep -a '^=== time' "$guest_log" | sed 's/^/    /'
 	[ $vm_rc = 0 ] && result pass "guest run: kernel log clean, runner ok" ||
-		result fail "guest run: kernel log clean, runner ok" "exit $vm_rc, see $logs/$BASE-guest-tests.log"
+		result fail "guest run: kernel log clean, runner ok" "exit $vm_rc, see $guest_log"
 	while read -r _ status name; do
 		case $name in
 		upstream:*|kvm:*)
@@ -201,6 +205,10 @@ guest_report() {
 		*) result "$status" "$name" ;;
 		esac
 	done < <(grep -a '^RESULT ' "$guest_log" | tr -d '\r' | sed 's/ (.*//' | worst_results)
+	if [ "$gname" != "$BASE" ]; then
+		grep -aq '^RESULT ' "$guest_log" || result fail "$gname: its suites" "no result, see $guest_log"
+		return 0
+	fi
 	for name in $(awk '$1 == "pass" {print $2}' "$expected"); do
 		grep -aq "^RESULT [a-z]* $name\b" "$guest_log" ||
 			result fail "$name" "did not run"
@@ -287,6 +295,15 @@ done
 for b in $bases; do
 	start_base "$b"
 done
+# Debian's own systemd as PID 1 (tests/systemd-stock.bats): a boot of
+# its own, as PID 1 is handed over once a boot, after the other guests'
+# timed suites
+case " $bases " in
+*" 7.3 "*)
+	use_base 7.3
+	[ -n "${built[$BASE]:-}" ] &&
+		guest_start "$(test_kernel)" "$BDIR/linux" 7.3-stock-systemd systemd_stock ;;
+esac
 case " $bases " in
 *" 7.3 "*) mainline_checks ;;
 esac
@@ -299,6 +316,9 @@ for b in $bases; do
 	use_base "$b"
 	guest_report
 done
+case " $bases " in
+*" 7.3 "*) use_base 7.3; guest_report 7.3-stock-systemd ;;
+esac
 tag=""
 
 finish

@@ -5,6 +5,7 @@
 #
 #   guest-tests.sh TREE [SUITE...]     suites: kunit rate kvmstall bats
 #                                      upstream kvm runtimes systemd
+#                                      systemd_stock (not by default)
 #
 # GUEST_TEST_TIMEOUT=SECONDS bounds each program (default 600);
 # SYSTEMD_BUILD=DIR is the patched systemd (scripts/build-systemd.sh);
@@ -36,10 +37,17 @@ upstream_tests=${UPSTREAM_TESTS:-test_core test_cpu test_cpuset test_freezer \
 	test_hugetlb_memcg test_kill test_kmem test_memcontrol test_pids test_zswap}
 
 # tap_results SUITE: TAP on stdin to RESULT lines (top level and subtests)
+# tap_results SUITE [plan]: with "plan", a program that ends before
+# the tests its plan announced (a hang killed by its timeout, a crash)
+# fails SUITE, as the tests it never reached would otherwise go unseen
 tap_results() {
-	local suite=$1 line name reason
+	local suite=$1 check_plan=${2:-} line name reason planned="" ran=0
 	while IFS= read -r line; do
 		printf '%s\n' "$line"
+		case $line in
+		[0-9]*..[0-9]*) [ -n "$planned" ] || planned=${line#*..} ;;
+		"ok "*|"not ok "*) ran=$((ran + 1)) ;;
+		esac
 		line=${line#"${line%%[! ]*}"}
 		case $line in
 		"1..0 # SKIP"*)
@@ -65,6 +73,9 @@ tap_results() {
 			echo "RESULT fail $suite:$name" ;;
 		esac
 	done
+	if [ -n "$check_plan" ] && [[ $planned =~ ^[0-9]+$ ]] && [ "$ran" -lt "$planned" ]; then
+		echo "RESULT fail $suite (cut short: $ran of $planned tests ran)"
+	fi
 }
 
 run_kunit() {
@@ -104,13 +115,13 @@ run_bats() {
 	for f in "$here"/*.bats; do
 		[ -e "$f" ] || continue
 		case ${f##*/} in
-		runtimes.bats|systemd.bats) continue ;;	# their own suites
-		rate-top.bats)
-			# a userspace tool on the same files on both bases
+		runtimes.bats|systemd.bats|systemd-stock.bats) continue ;;	# their own suites
+		rate-top.bats|libvirt-hook.bats)
+			# userspace tools on the same files on both bases
 			[ "$base" = 7.3 ] || continue ;;
 		esac
 		timeout "$per_test_timeout" bats --tap "$f" 2>&1 |
-			tap_results "bats:$(basename "$f" .bats)"
+			tap_results "bats:$(basename "$f" .bats)" plan
 	done
 }
 
@@ -122,7 +133,7 @@ run_runtimes() {
 		return
 	fi
 	timeout "$per_test_timeout" bats --tap "$here/runtimes.bats" 2>&1 |
-		tap_results "bats:runtimes"
+		tap_results "bats:runtimes" plan
 }
 
 # The systemd slice properties (tests/systemd.bats), mainline only: they
@@ -139,7 +150,7 @@ run_systemd() {
 	if [ "$(cat /proc/1/comm)" = systemd ]; then
 		RATE_CHARGE=$sdir/rate_charge timeout "$per_test_timeout" \
 			bats --tap ${SYSTEMD_BATS_FILTER:+--filter "$SYSTEMD_BATS_FILTER"} \
-			"$here/systemd.bats" 2>&1 | tap_results "bats:systemd"
+			"$here/systemd.bats" 2>&1 | tap_results "bats:systemd" plan
 		return
 	fi
 	if [ ! -x "$sd/systemd" ]; then
@@ -149,12 +160,29 @@ run_systemd() {
 	systemd_handoff "$sd"
 }
 
-# systemd_handoff BUILD_DIR: PID 1 for BUILD_DIR/systemd, with one unit
-# that runs this suite again. The host's /etc/systemd (its enabled units)
-# stays out of the guest's systemd; what set-property writes goes to a
-# tmpfs there.
+# Debian's own systemd 252, unpatched, as PID 1 (tests/systemd-stock.bats):
+# what it does with controllers it does not know, and
+# tools/systemd/cgroup-rate@.service. Mainline only, in a boot of its own
+# (scripts/check.sh), handed PID 1 as run_systemd does.
+run_systemd_stock() {
+	if [ "$base" != 7.3 ]; then
+		echo "RESULT skip bats:systemd-stock (systemd runs on mainline only)"
+		return
+	fi
+	if [ "$(cat /proc/1/comm)" = systemd ]; then
+		RATE_CHARGE=$sdir/rate_charge timeout "$per_test_timeout" \
+			bats --tap "$here/systemd-stock.bats" 2>&1 | tap_results "bats:systemd-stock" plan
+		return
+	fi
+	systemd_handoff /lib/systemd systemd_stock
+}
+
+# systemd_handoff BUILD_DIR [SUITE]: PID 1 for BUILD_DIR/systemd, with one
+# unit that runs SUITE (default systemd) again. The host's /etc/systemd
+# (its enabled units) stays out of the guest's systemd; what set-property
+# writes goes to a tmpfs there.
 systemd_handoff() {
-	local sd=$1 unit=/run/systemd/system/snp-systemd-tests.service u
+	local sd=$1 suite=${2:-systemd} unit=/run/systemd/system/snp-systemd-tests.service u
 	mount -t tmpfs tmpfs /etc/systemd
 	mkdir -p /etc/systemd/system /etc/systemd/system-generators /run/systemd/system
 	mount -t tmpfs tmpfs /var/lib/systemd
@@ -174,7 +202,7 @@ systemd_handoff() {
 		echo "systemd: snp, buslock still enabled at the root (a cgroup below uses them)"
 	cat > "$unit" <<-EOF
 	[Unit]
-	Description=snp and buslock: systemd slice properties (tests/systemd.bats)
+	Description=snp and buslock: the $suite suite (tests/guest-tests.sh)
 	DefaultDependencies=no
 
 	[Service]
@@ -186,7 +214,7 @@ systemd_handoff() {
 	StandardOutput=tty
 	StandardError=inherit
 	TTYPath=/dev/console
-	ExecStart=/bin/bash $here/guest-tests.sh $tree systemd
+	ExecStart=/bin/bash $here/guest-tests.sh $tree $suite
 	ExecStopPost=/bin/bash $here/../scripts/guest-finish.sh
 	EOF
 	printf '%s\n' "$sd/systemd" --unit=snp-systemd-tests.service \
@@ -344,7 +372,7 @@ run_suite() {
 # what the runtimes and systemd write, and limits as upper bounds. Once
 # only these are left, the host may start its next guest beside this one
 # (scripts/check.sh).
-untimed="runtimes systemd"
+untimed="runtimes systemd systemd_stock"
 marked=""
 for s in $suites; do
 	if [ -z "$marked" ] && [[ " $untimed " == *" $s "* ]]; then
