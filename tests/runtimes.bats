@@ -53,7 +53,7 @@ teardown() {
 	for rt in runc crun; do
 		"$rt" delete --force ctr 2>/dev/null || true
 	done
-	rmdir $CG/$PARENT/* $CG/$PARENT 2>/dev/null || true
+	find $CG/$PARENT -depth -type d -exec rmdir {} \; 2>/dev/null || true
 }
 
 # bundle UNIFIED-JSON: an OCI bundle in $BUNDLE whose container sleeps in
@@ -287,22 +287,41 @@ in_ctr_cgroup='p=$(sed -n "s/^0:://p" /proc/self/cgroup)
 	enabled_on_path
 }
 
-@test "OCI hook: a sandbox's annotations go to its pod's cgroup" {
-	mkdir -p $CG/$PARENT
-	run hooked_run --annotation io.kubernetes.cri-o.ContainerType=sandbox \
+# a pod's cgroup as the kubelet's cgroupfs driver names it
+POD=$PARENT/pod0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d
+
+@test "OCI hook: a sandbox's annotations go to its pod's cgroup, and only to a pod's" {
+	mkdir -p $CG/$POD
+	run hooked_run --cgroup-parent /$POD \
+		--annotation io.kubernetes.cri-o.ContainerType=sandbox \
 		--annotation "ratelimit.cgroup.linux/snp.req_rate=7 9" \
 		--annotation "ratelimit.cgroup.linux/snp.weight=250" -- /bin/true
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(cat $CG/$PARENT/snp.req_rate)" = "7 9" ]
-	[ "$(cat $CG/$PARENT/snp.weight)" = 250 ]
+	[ "$(cat $CG/$POD/snp.req_rate)" = "7 9" ]
+	[ "$(cat $CG/$POD/snp.weight)" = 250 ]
+	# a "sandbox" whose parent is not a pod's cgroup (a shared parent,
+	# such as kubepods-burstable.slice or machine.slice) writes nothing
+	mkdir $CG/$PARENT/sb
+	sh -c 'echo $$ > "$1/cgroup.procs" && exec sleep 60' sh $CG/$PARENT/sb &
+	local pid=$!
+	sleep 0.5
+	run "$BATS_FILE_TMPDIR/rate-oci-hook" < <(oci_state '{
+		"io.kubernetes.cri-o.ContainerType": "sandbox",
+		"ratelimit.cgroup.linux/snp.req_rate": "1000 1000"}' $pid)
+	kill $pid
+	wait $pid || true
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "rate-oci-hook: container c1: sandbox's parent /$PARENT is not a pod's cgroup" ]
+	[ "$(cat $CG/$PARENT/snp.req_rate 2>/dev/null || echo max)" = max ]
 }
 
-# oci_state ANNOTATIONS-JSON: the state a runtime hands a hook, for this
-# shell's own cgroup
+# oci_state ANNOTATIONS-JSON [PID]: the state a runtime hands a hook, for
+# PID's cgroup (default: this shell's)
 oci_state() {
 	printf '{"ociVersion": "1.0.2", "id": "c1", "status": "created", "pid": %d,
-		  "bundle": "/b", "annotations": %s}' $$ "$1"
+		  "bundle": "/b", "annotations": %s}' "${2:-$$}" "$1"
 }
 
 @test "OCI hook: its own errors name the annotation, the file and why" {
@@ -341,8 +360,7 @@ oci_state() {
 @test "OCI hook: a bad annotation fails the container, writing nothing" {
 	operator_enables
 	echo "5 5" > $CG/$PARENT/snp.req_rate
-	run hooked_run --annotation io.kubernetes.cri-o.ContainerType=sandbox \
-		--annotation "ratelimit.cgroup.linux/snp.req_rate=1 2" \
+	run hooked_run --annotation "ratelimit.cgroup.linux/snp.req_rate=1 2" \
 		--annotation "ratelimit.cgroup.linux/snp.weight=0" -- /bin/true
 	echo "$output"
 	[ "$status" -ne 0 ]
@@ -353,17 +371,21 @@ oci_state() {
 	# the kernel's refusal (BURST 0): what the hook wrote before it is
 	# put back (podman hands the annotations over sorted by name, so
 	# buslock.rate is written first)
-	run hooked_run --annotation io.kubernetes.cri-o.ContainerType=sandbox \
+	mkdir -p $CG/$POD
+	echo "+snp +buslock" > $CG/$POD/cgroup.subtree_control
+	run hooked_run --cgroup-parent /$POD \
+		--annotation io.kubernetes.cri-o.ContainerType=sandbox \
 		--annotation "ratelimit.cgroup.linux/buslock.rate=1000 100" \
 		--annotation "ratelimit.cgroup.linux/snp.req_rate=10 0" -- /bin/true
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"error executing hook"* ]]
-	[ "$(cat $CG/$PARENT/buslock.rate)" = max ]
+	[ "$(cat $CG/$POD/buslock.rate)" = max ]
+	[ "$(cat $CG/$POD/snp.req_rate)" = max ]
 	[ "$(cat $CG/$PARENT/snp.req_rate)" = "5 5" ]
 	[ -z "$(podman_ ps -aq)" ]
 	local d
-	for d in $CG/$PARENT/libpod-*; do
+	for d in $CG/$PARENT/libpod-* $CG/$POD/libpod-*; do
 		[ -d "$d" ] || continue
 		[ -z "$(cat "$d/cgroup.procs")" ]
 		rmdir "$d"

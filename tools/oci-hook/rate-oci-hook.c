@@ -19,6 +19,12 @@
  * (Kata Containers, Confidential Containers; KubeVirt's virt-launcher
  * pod). The controllers a value needs are enabled from the root down.
  *
+ * The annotations are the pod author's: a pod can raise its own limit or
+ * weight, never above what the cgroups above it allow, as a parent's
+ * limit bounds every child. Limits meant to bind a tenant belong on the
+ * cgroups above its pods (kubepods.slice, the QoS slices), and an
+ * admission policy decides who may set these annotations and to what.
+ *
  * Every value's form is checked before anything is written; if the kernel
  * refuses a value, the values already written are put back. Either way the
  * hook says which file and why on standard error and exits 1, and the
@@ -164,6 +170,28 @@ static int is_sandbox(json_t *annotations)
 	return 0;
 }
 
+/*
+ * Whether @name is the kubelet's cgroup for a pod: kubepods[-QOS]-pod<uid>.slice
+ * (systemd driver) or pod<uid> (cgroupfs driver), the uid's hex digits and
+ * dashes (underscores under systemd).
+ */
+static int is_pod_cgroup(const char *name)
+{
+	const char *uid, *suffix, *end;
+
+	if (!strncmp(name, "pod", 3)) {
+		uid = name + 3;
+		suffix = "";
+	} else if (!strncmp(name, "kubepods-", 9) && strstr(name, "-pod")) {
+		uid = strstr(name, "-pod") + 4;
+		suffix = ".slice";
+	} else {
+		return 0;
+	}
+	end = uid + strspn(uid, "0123456789abcdef-_");
+	return end - uid >= 32 && !strcmp(end, suffix);
+}
+
 /* The cgroup v2 path of @pid, relative to the hierarchy's root. */
 static void pid_cgroup(long pid, char *path, size_t size)
 {
@@ -230,7 +258,8 @@ static void enable_down_to(const char *root, const char *dir, const char *ctrl)
 		size_t len = strcspn(p, "/");
 
 		path_join(file, sizeof(file), cur, "cgroup.subtree_control");
-		err = read_file(file, have, sizeof(have));
+		/* room for the spaces put around it below */
+		err = read_file(file, have, sizeof(have) - 2);
 		if (err)
 			fail("%s: %s", file, strerror(-err));
 		snprintf(plus, sizeof(plus), " %s ", ctrl);
@@ -309,6 +338,13 @@ int main(void)
 		if (!slash || slash == rel)
 			fail("sandbox cgroup %s has no pod cgroup above it", rel);
 		*slash = '\0';
+		/*
+		 * The annotation is the pod author's to set: go up only into
+		 * a cgroup the kubelet made for a pod, never into a shared
+		 * parent such as kubepods-burstable.slice or machine.slice.
+		 */
+		if (!is_pod_cgroup(strrchr(rel, '/') + 1))
+			fail("sandbox's parent %s is not a pod's cgroup", rel);
 	}
 	if (!strcmp(rel, "/"))
 		snprintf(dir, sizeof(dir), "%s", root);
