@@ -359,14 +359,12 @@ oci_state() {
 
 @test "OCI hook: a bad annotation fails the container, writing nothing" {
 	operator_enables
-	echo "5 5" > $CG/$PARENT/snp.req_rate
 	run hooked_run --annotation "ratelimit.cgroup.linux/snp.req_rate=1 2" \
 		--annotation "ratelimit.cgroup.linux/snp.weight=0" -- /bin/true
 	echo "$output"
 	[ "$status" -ne 0 ]
 	# crun 1.8.1 reports the hook's failure, not what it printed
 	[[ "$output" == *"error executing hook \`$BATS_FILE_TMPDIR/rate-oci-hook\` (exit code: 1)"* ]]
-	[ "$(cat $CG/$PARENT/snp.req_rate)" = "5 5" ]
 	[ -z "$(podman_ ps -aq)" ]
 	# the kernel's refusal (BURST 0): what the hook wrote before it is
 	# put back (podman hands the annotations over sorted by name, so
@@ -382,7 +380,6 @@ oci_state() {
 	[[ "$output" == *"error executing hook"* ]]
 	[ "$(cat $CG/$POD/buslock.rate)" = max ]
 	[ "$(cat $CG/$POD/snp.req_rate)" = max ]
-	[ "$(cat $CG/$PARENT/snp.req_rate)" = "5 5" ]
 	[ -z "$(podman_ ps -aq)" ]
 	local d
 	for d in $CG/$PARENT/libpod-* $CG/$POD/libpod-*; do
