@@ -61,6 +61,11 @@ finish() {
 }
 
 step "install dependencies" deps.log scripts/install-deps.sh || finish
+# Every guest boots on Debian's QEMU with userspace/qemu (SVM Bus Lock
+# Threshold), built once (scripts/vm-run.sh)
+step "build: QEMU with userspace/qemu" qemu.log scripts/build-qemu.sh || finish
+export QEMU
+QEMU=$(tail -1 "$logs/qemu.log")
 
 # runner_self_tests KERNEL: a failing command and a kernel warning must
 # fail the runner. Two boots; their result is kept per machine for the
@@ -69,7 +74,7 @@ step "install dependencies" deps.log scripts/install-deps.sh || finish
 runner_self_tests() {
 	local key stamp t1="vm-run: failing command fails the run" t2="vm-run: a kernel WARN fails the run"
 	key=$(tree_key "$BDIR/linux" "$BDIR/obj-test/.config" scripts/vm-run.sh \
-		scripts/guest-init.sh scripts/guest-finish.sh scripts/lib.sh <(qemu-system-x86_64 --version | head -1))
+		scripts/guest-init.sh scripts/guest-finish.sh scripts/lib.sh <(echo "$QEMU"; "$QEMU" --version | head -1))
 	stamp=$BUILD/results/runner-$key
 	if [ -f "$stamp" ] && [ "${CHECK_RUNNER:-}" != force ]; then
 		result pass "$t1 (result kept for this kernel and runner, ${stamp##*/})"

@@ -84,7 +84,8 @@ pkgs=(linux-source-6.12 build-essential bc bison flex libelf-dev libssl-dev
       python3 git rsync libcap-dev clang libclang-rt-14-dev valgrind
       gnuplot-nox iproute2 jq runc crun podman busybox-static python3-prometheus-client
       libjansson-dev
-      meson ninja-build gperf pkg-config libmount-dev python3-jinja2 dpkg-dev)
+      meson ninja-build gperf pkg-config libmount-dev python3-jinja2 dpkg-dev
+      libglib2.0-dev libpixman-1-dev zlib1g-dev libcap-ng-dev libattr1-dev seabios)
 
 missing=()
 for p in "${pkgs[@]}"; do

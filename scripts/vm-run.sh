@@ -29,6 +29,12 @@ echo "$BUILD" > "$run/build"
 mkdir "$run/out"
 chmod -R a+rwX "$run"
 
+# The emulator: QEMU=PATH, or by default Debian's QEMU with the patches of
+# userspace/qemu (scripts/build-qemu.sh builds it once), whose SVM has
+# Bus Lock Threshold: the guest's kvm_amd takes real bus-lock exits.
+# QEMU=qemu-system-x86_64 boots Debian's own, which lacks it.
+qemu=${QEMU:-$("$TOP/scripts/build-qemu.sh")} || die "no QEMU: scripts/build-qemu.sh failed"
+
 # KVM only where it really works: on these hosts QEMU aborts with it.
 accel=tcg,thread=multi
 [ "${VM_KVM:-0}" = 1 ] && [ -w /dev/kvm ] && accel=kvm
@@ -53,7 +59,7 @@ accel=tcg,thread=multi
 # and need no INTx routing; the legacy devices keep their ISA IRQs.
 start=$(date +%s.%N)
 timeout --foreground -k 10 "$timeout" \
-qemu-system-x86_64 -accel "$accel" -cpu max -smp "$cpus" -m "$mem" \
+"$qemu" -L /usr/share/seabios -L /usr/share/qemu -accel "$accel" -cpu max -smp "$cpus" -m "$mem" \
 	-nographic -no-reboot -nodefaults -serial stdio \
 	-kernel "$kernel" \
 	-append "console=ttyS0 log_buf_len=16M root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro init=$TOP/scripts/guest-init.sh loglevel=4 panic=-1 oops=panic panic_on_warn=0 tsc=reliable no5lvl acpi=noirq ${VM_APPEND:-}" \
