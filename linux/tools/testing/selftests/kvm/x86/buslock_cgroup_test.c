@@ -1,21 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The buslock cgroup's stall path in KVM_RUN, run for real.
- *
- * No machine here detects bus locks, so the test uses the test-only
- * per-vCPU debugfs file "bus_lock_inject" (CONFIG_CGROUP_RATE_DEBUG):
- * each exit consumes one injected bus lock, which KVM then handles as a
- * detected one, if detection would be on for the vCPU. Everything after
- * that (the charge, the stall served in vcpu_run(), the signal exit, the
- * steal time) is the code that runs on real hardware.
+ * The buslock cgroup in KVM_RUN, driven by real bus locks: the guest
+ * takes locked increments that split a cache line, and the CPU's bus-lock
+ * detection (Intel's bus-lock VM exit, AMD's Bus Lock Threshold) reports
+ * them to KVM, which charges them to the vCPU thread's buslock cgroup.
  *
  * The test moves itself into a new cgroup with a buslock.rate and checks:
  * the vCPU stalls for as long as the rate asks; a signal ends KVM_RUN
  * with KVM_EXIT_INTR and the stall is a deadline that time outside
  * KVM_RUN counts towards; the stalled vCPU is marked preempted and its
  * steal time grows by the stall; with no limit on the path nothing is
- * charged and nothing stalls; a VMM that enabled KVM_CAP_X86_BUS_LOCK_EXIT
- * gets its exits, limited or not.
+ * charged and nothing stalls; a limit written while a vCPU spins in one
+ * KVM_RUN applies to it; vCPUs in one cgroup share its rate, however many
+ * spin; a VMM that enabled KVM_CAP_X86_BUS_LOCK_EXIT gets its exits,
+ * limited or not. The guest counts its own bus locks, so that no case
+ * can pass by charging what the guest never did.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,19 +36,39 @@
 
 #define CG_ROOT		"/sys/fs/cgroup"
 #define CG_TEST		CG_ROOT "/kvm_buslock_test"
-/* Exits the guest takes between ucalls: each can carry a bus lock. */
-#define GUEST_EXITS	16
+#define CACHE_LINE_SIZE	64
+#define SPIN_VCPUS	2
+
+/* An int that straddles two cache lines: a locked access to it is a bus lock. */
+static u8 buffer[CACHE_LINE_SIZE * 2] __aligned(CACHE_LINE_SIZE);
+static int *split = (int *)&buffer[CACHE_LINE_SIZE - sizeof(int) / 2];
+
+/* Set by the host: bus locks per round of guest_code, and spin_code's end. */
+static int nr_bus_locks;
+static int spin_stop;
+
+static void bus_lock(void)
+{
+	asm volatile("lock incl %0" : "+m" (*split) : : "memory");
+}
 
 static void guest_code(void)
 {
-	u32 eax, ebx, ecx, edx;
 	int i;
 
 	for (;;) {
-		for (i = 0; i < GUEST_EXITS; i++)
-			cpuid(0, &eax, &ebx, &ecx, &edx);
+		for (i = 0; i < READ_ONCE(nr_bus_locks); i++)
+			bus_lock();
 		GUEST_SYNC(0);
 	}
+}
+
+/* Bus locks in one KVM_RUN until the host says stop. */
+static void spin_code(void)
+{
+	while (!READ_ONCE(spin_stop))
+		bus_lock();
+	GUEST_DONE();
 }
 
 static int write_file(const char *path, const char *val)
@@ -94,20 +113,16 @@ static void set_rate(const char *rate)
 		    "write buslock.rate %s", rate);
 }
 
-static void inject_path(struct kvm_vm *vm, char *path, size_t size)
+/* The bus locks the guest has taken so far. */
+static int guest_bus_locks(struct kvm_vm *vm)
 {
-	snprintf(path, size, "/sys/kernel/debug/kvm/%d-%d/vcpu0/bus_lock_inject",
-		 getpid(), vm->fd);
+	return READ_ONCE(*(int *)addr_gva2hva(vm, (gva_t)split));
 }
 
-/* The vCPU's next @n exits report a bus lock. */
-static void inject(struct kvm_vm *vm, int n)
+static void set_bus_locks(struct kvm_vm *vm, int n)
 {
-	char path[PATH_MAX], buf[16];
-
-	inject_path(vm, path, sizeof(path));
-	snprintf(buf, sizeof(buf), "%d", n);
-	TEST_ASSERT(!write_file(path, buf), "write %s", path);
+	nr_bus_locks = n;
+	sync_global_to_guest(vm, nr_bus_locks);
 }
 
 /* One KVM_RUN to the guest's next ucall, which must be a GUEST_SYNC. */
@@ -118,6 +133,21 @@ static void run_to_sync(struct kvm_vcpu *vcpu)
 	vcpu_run(vcpu);
 	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
 	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
+}
+
+/*
+ * The guest takes @n bus locks, then a round with none serves a stall its
+ * last one left (Intel's exit comes after the bus lock, AMD's before it).
+ */
+static void run_bus_locks(struct kvm_vcpu *vcpu, int n)
+{
+	int before = guest_bus_locks(vcpu->vm);
+
+	set_bus_locks(vcpu->vm, n);
+	run_to_sync(vcpu);
+	set_bus_locks(vcpu->vm, 0);
+	run_to_sync(vcpu);
+	TEST_ASSERT_EQ(guest_bus_locks(vcpu->vm), before + n);
 }
 
 static bool near(double got, double want, double tol)
@@ -134,10 +164,8 @@ static void test_stall(struct kvm_vcpu *vcpu)
 
 	set_rate("2 1");
 	sleep(1);	/* a full bucket */
-	inject(vcpu->vm, 3);
 	t0 = now_s();
-	run_to_sync(vcpu);
-	run_to_sync(vcpu);	/* serves what the last bus lock owes */
+	run_bus_locks(vcpu, 3);
 	ksft_test_result(near(now_s() - t0, 1.0, 0.25) &&
 			 stat_field("locks") == locks + 3,
 			 "stall: the vCPU waits as long as buslock.rate asks\n");
@@ -156,13 +184,14 @@ static void test_signal(struct kvm_vcpu *vcpu)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct itimerval it = { .it_value.tv_usec = 300000 };
+	int before = guest_bus_locks(vcpu->vm);
 	double t0, t_intr;
 	int r;
 
 	set_rate("1 1");
 	sleep(2);
 	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
-	inject(vcpu->vm, 3);
+	set_bus_locks(vcpu->vm, 3);
 	t0 = now_s();
 	setitimer(ITIMER_REAL, &it, NULL);
 	r = __vcpu_run(vcpu);
@@ -173,7 +202,9 @@ static void test_signal(struct kvm_vcpu *vcpu)
 			 "signal: KVM_RUN ends with KVM_EXIT_INTR during a stall\n");
 	sleep(1);
 	run_to_sync(vcpu);
+	set_bus_locks(vcpu->vm, 0);
 	run_to_sync(vcpu);
+	TEST_ASSERT_EQ(guest_bus_locks(vcpu->vm), before + 3);
 	ksft_test_result(near(now_s() - t0, 2.0, 0.3),
 			 "signal: the stall is a deadline, time outside KVM_RUN counts\n");
 }
@@ -206,10 +237,8 @@ static void test_steal(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
 	sleep(2);
 	run_to_sync(vcpu);
 	steal0 = READ_ONCE(probe.st->steal);
-	inject(vcpu->vm, 2);
 	pthread_create(&thread, NULL, probe_preempted, &probe);
-	run_to_sync(vcpu);
-	run_to_sync(vcpu);
+	run_bus_locks(vcpu, 2);
 	pthread_join(thread, NULL);
 	ksft_print_msg("  steal grew by %.3f s\n",
 		       (READ_ONCE(probe.st->steal) - steal0) / 1e9);
@@ -220,7 +249,7 @@ static void test_steal(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
 	vcpu_set_msr(vcpu, MSR_KVM_STEAL_TIME, 0);
 }
 
-/* No limit on the path: the injected bus locks are neither seen nor charged. */
+/* No limit on the path: the guest's bus locks are neither charged nor stalled. */
 static void test_no_limit(struct kvm_vcpu *vcpu)
 {
 	unsigned long long locks;
@@ -228,12 +257,77 @@ static void test_no_limit(struct kvm_vcpu *vcpu)
 
 	set_rate("max");
 	locks = stat_field("locks");
-	inject(vcpu->vm, GUEST_EXITS);
 	t0 = now_s();
-	run_to_sync(vcpu);
-	run_to_sync(vcpu);
-	ksft_test_result(now_s() - t0 < 0.2 && stat_field("locks") == locks,
+	run_bus_locks(vcpu, 100);
+	ksft_test_result(now_s() - t0 < 0.5 && stat_field("locks") == locks,
 			 "no limit: nothing is charged, nothing stalls\n");
+}
+
+struct spinner {
+	struct kvm_vcpu *vcpu;
+	pthread_t thread;
+};
+
+static void *spin_vcpu(void *arg)
+{
+	struct spinner *sp = arg;
+	struct ucall uc;
+
+	vcpu_run(sp->vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(sp->vcpu, KVM_EXIT_IO);
+	TEST_ASSERT_EQ(get_ucall(sp->vcpu, &uc), UCALL_DONE);
+	return NULL;
+}
+
+/* Bus locks the guest of @vm takes in @secs of wall time. */
+static int bus_locks_in(struct kvm_vm *vm, double secs)
+{
+	int before = guest_bus_locks(vm);
+
+	usleep(secs * 1e6);
+	return guest_bus_locks(vm) - before;
+}
+
+/*
+ * The adversary: SPIN_VCPUS vCPUs of one VM, each in a single KVM_RUN
+ * that takes bus locks back to back. Unlimited, they run free. A limit
+ * written from another thread meanwhile applies without a new KVM_RUN,
+ * and the vCPUs share it: "10 1" over 2 s admits 10 * 2 + 1, plus at
+ * most one charge in flight per vCPU.
+ */
+static void test_spin(void)
+{
+	struct kvm_vcpu *vcpus[SPIN_VCPUS];
+	struct spinner sp[SPIN_VCPUS];
+	unsigned long long locks;
+	int i, free_run, limited;
+	struct kvm_vm *vm;
+
+	set_rate("max");
+	vm = vm_create_with_vcpus(SPIN_VCPUS, spin_code, vcpus);
+	for (i = 0; i < SPIN_VCPUS; i++) {
+		sp[i].vcpu = vcpus[i];
+		pthread_create(&sp[i].thread, NULL, spin_vcpu, &sp[i]);
+	}
+	free_run = bus_locks_in(vm, 1.0);
+
+	set_rate("10 1");
+	bus_locks_in(vm, 0.5);	/* the limit reaches each running vCPU */
+	locks = stat_field("locks");
+	limited = bus_locks_in(vm, 2.0);
+	ksft_print_msg("  %d bus locks in 1 s unlimited, %d in 2 s at \"10 1\", %llu charged\n",
+		       free_run, limited, stat_field("locks") - locks);
+	ksft_test_result(free_run > 100,
+			 "spin: unlimited vCPUs take bus locks freely\n");
+	ksft_test_result(limited >= 10 && limited <= 10 * 2 + 1 + SPIN_VCPUS,
+			 "spin: a limit written mid-run holds %d vCPUs to the shared rate\n",
+			 SPIN_VCPUS);
+
+	set_rate("max");
+	*(int *)addr_gva2hva(vm, (gva_t)&spin_stop) = 1;
+	for (i = 0; i < SPIN_VCPUS; i++)
+		pthread_join(sp[i].thread, NULL);
+	kvm_vm_free(vm);
 }
 
 /* The next exit of @vcpu must be the bus lock userspace asked for. */
@@ -255,32 +349,36 @@ static void test_cap(void)
 	struct kvm_vm *vm;
 	bool seen;
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	/* Enabled before the vCPU is created, as KVM's API asks. */
+	vm = vm_create(1);
 	vm_enable_cap(vm, KVM_CAP_X86_BUS_LOCK_EXIT, KVM_BUS_LOCK_DETECTION_EXIT);
+	vcpu = vm_vcpu_add(vm, 0, guest_code);
 	run_to_sync(vcpu);
+	set_bus_locks(vm, 1);
 
 	set_rate("1000 1000");
 	locks = stat_field("locks");
-	inject(vm, 1);
 	seen = bus_lock_exit(vcpu);
 	ksft_test_result(seen && stat_field("locks") == locks + 1,
 			 "cap: a limited VMM with the capability gets its exit, charged\n");
+	run_to_sync(vcpu);
 
 	set_rate("max");
-	inject(vm, 1);
 	ksft_test_result(bus_lock_exit(vcpu),
 			 "cap: an unlimited VMM with the capability gets its exit\n");
 	run_to_sync(vcpu);
+	TEST_ASSERT_EQ(guest_bus_locks(vm), 2);
 	kvm_vm_free(vm);
 }
 
 int main(void)
 {
 	struct kvm_vcpu *vcpu;
-	char buf[32], path[PATH_MAX];
 	struct kvm_vm *vm;
+	char buf[32];
 
 	ksft_print_header();
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_X86_BUS_LOCK_EXIT));
 	if (write_file(CG_ROOT "/cgroup.subtree_control", "+buslock"))
 		ksft_exit_skip("no buslock controller in %s\n", CG_ROOT);
 	rmdir(CG_TEST);
@@ -288,19 +386,14 @@ int main(void)
 	snprintf(buf, sizeof(buf), "%d", getpid());
 	TEST_ASSERT(!write_file(CG_TEST "/cgroup.procs", buf), "enter " CG_TEST);
 
+	ksft_set_plan(10);
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	inject_path(vm, path, sizeof(path));
-	if (access(path, W_OK))
-		ksft_exit_skip("%s: no test-only injection (CONFIG_CGROUP_RATE_DEBUG)\n",
-			       path);
-	TEST_REQUIRE(kvm_has_cap(KVM_CAP_X86_BUS_LOCK_EXIT));
-
-	ksft_set_plan(8);
 	test_stall(vcpu);
 	test_signal(vcpu);
 	test_steal(vm, vcpu);
 	test_no_limit(vcpu);
 	kvm_vm_free(vm);
+	test_spin();
 	test_cap();
 
 	write_file(CG_ROOT "/cgroup.procs", buf);
