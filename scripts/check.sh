@@ -66,6 +66,8 @@ step "install dependencies" deps.log scripts/install-deps.sh || finish
 step "build: QEMU with userspace/qemu" qemu.log scripts/build-qemu.sh || finish
 export QEMU
 QEMU=$(tail -1 "$logs/qemu.log")
+step "QEMU: Bus Lock Threshold system test (userspace/qemu)" qemu-test.log scripts/test-qemu.sh
+grep -E '^(ok|FAIL) ' "$logs/qemu-test.log" | sed 's/^/    /'
 
 # runner_self_tests KERNEL: a failing command and a kernel warning must
 # fail the runner. Two boots; their result is kept per machine for the
