@@ -12,9 +12,10 @@
  * steal time grows by the stall; with no limit on the path nothing is
  * charged and nothing stalls; a limit written while a vCPU spins in one
  * KVM_RUN applies to it; vCPUs in one cgroup share its rate, however many
- * spin; a VMM that enabled KVM_CAP_X86_BUS_LOCK_EXIT gets its exits,
- * limited or not. The guest counts its own bus locks, so that no case
- * can pass by charging what the guest never did.
+ * spin; an L2 guest gets past a stall that outlasts L1's timer tick; a
+ * VMM that enabled KVM_CAP_X86_BUS_LOCK_EXIT gets its exits, limited or
+ * not. The guest counts its own bus locks, so that no case can pass by
+ * charging what the guest never did.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,12 +33,18 @@
 #include "test_util.h"
 #include "kvm_util.h"
 #include "processor.h"
+#include "apic.h"
+#include "svm_util.h"
 #include "ucall_common.h"
 
 #define CG_ROOT		"/sys/fs/cgroup"
 #define CG_TEST		CG_ROOT "/kvm_buslock_test"
 #define CACHE_LINE_SIZE	64
 #define SPIN_VCPUS	2
+/* The nested case: L2's bus locks, and L1's timer (1 GHz APIC bus) */
+#define L2_BUS_LOCKS	3
+#define L1_TIMER_VECTOR	0x40
+#define L1_TICK_NS	10000000
 
 /* An int that straddles two cache lines: a locked access to it is a bus lock. */
 static u8 buffer[CACHE_LINE_SIZE * 2] __aligned(CACHE_LINE_SIZE);
@@ -46,6 +53,8 @@ static int *split = (int *)&buffer[CACHE_LINE_SIZE - sizeof(int) / 2];
 /* Set by the host: bus locks per round of guest_code, and spin_code's end. */
 static int nr_bus_locks;
 static int spin_stop;
+/* #VMEXIT(INTR)s L1 took from L2 */
+static int l1_ticks;
 
 static void bus_lock(void)
 {
@@ -61,6 +70,50 @@ static void guest_code(void)
 			bus_lock();
 		GUEST_SYNC(0);
 	}
+}
+
+static void l2_code(void)
+{
+	int i;
+
+	for (i = 0; i < L2_BUS_LOCKS; i++)
+		bus_lock();
+	vmmcall();
+}
+
+static void l1_timer_handler(struct ex_regs *regs)
+{
+	x2apic_write_reg(APIC_EOI, 0);
+}
+
+/*
+ * L1 runs L2 with a periodic timer of its own that it intercepts, as a
+ * hypervisor does: each tick during L2 is a #VMEXIT(INTR) to L1, which
+ * takes the interrupt and runs L2 again from where it left off.
+ */
+static void l1_code(struct svm_test_data *svm)
+{
+	struct vmcb *vmcb = svm->vmcb;
+
+	x2apic_enable();
+	x2apic_write_reg(APIC_TDCR, 0xb);	/* divide by 1 */
+	x2apic_write_reg(APIC_LVTT, APIC_LVT_TIMER_PERIODIC | L1_TIMER_VECTOR);
+	x2apic_write_reg(APIC_TMICT, L1_TICK_NS);
+	asm volatile("sti");
+
+	generic_svm_setup(svm, l2_code);
+	vmcb->control.intercept |= BIT_ULL(INTERCEPT_INTR);
+	vmcb->control.int_ctl |= V_INTR_MASKING_MASK;
+	for (;;) {
+		run_guest(vmcb, svm->vmcb_gpa);
+		asm volatile("stgi; nop");	/* the tick, if it was one */
+		if (vmcb->control.exit_code != SVM_EXIT_INTR)
+			break;
+		WRITE_ONCE(l1_ticks, l1_ticks + 1);
+	}
+	GUEST_ASSERT_EQ(vmcb->control.exit_code, SVM_EXIT_VMMCALL);
+	x2apic_write_reg(APIC_TMICT, 0);
+	GUEST_DONE();
 }
 
 /* Bus locks in one KVM_RUN until the host says stop. */
@@ -330,6 +383,68 @@ static void test_spin(void)
 	kvm_vm_free(vm);
 }
 
+static void *run_to_done(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	TEST_ASSERT_EQ(uc.cmd, UCALL_DONE);
+	return NULL;
+}
+
+/*
+ * An L2 guest's bus locks under a limit whose stall (0.5 s at "2 1")
+ * outlasts L1's timer tick (10 ms). The exit comes before the bus lock;
+ * while the vCPU stalls, L1's tick falls due and L1 re-enters L2 before
+ * the instruction ran. The bus lock must then be let through, not charged
+ * and stalled again: otherwise L2 never gets past it, however long it
+ * waits. Three bus locks take 1 s, each charged once.
+ */
+static void test_nested(void)
+{
+	unsigned long long locks, charged;
+	struct kvm_vcpu *vcpu;
+	pthread_t thread;
+	struct kvm_vm *vm;
+	gva_t svm_gva;
+	double t0, took;
+	int done, ticks;
+
+	if (!kvm_cpu_has(X86_FEATURE_SVM)) {
+		ksft_test_result_skip("nested: no nested SVM\n");
+		return;
+	}
+	vm = vm_create_with_one_vcpu(&vcpu, l1_code);
+	vm_install_exception_handler(vm, L1_TIMER_VECTOR, l1_timer_handler);
+	vcpu_alloc_svm(vm, &svm_gva);
+	vcpu_args_set(vcpu, 1, svm_gva);
+
+	set_rate("2 1");
+	sleep(1);
+	locks = stat_field("locks");
+	t0 = now_s();
+	pthread_create(&thread, NULL, run_to_done, vcpu);
+	while ((done = guest_bus_locks(vm)) < L2_BUS_LOCKS && now_s() - t0 < 5)
+		usleep(10000);
+	took = now_s() - t0;
+	charged = stat_field("locks") - locks;
+	ticks = READ_ONCE(*(int *)addr_gva2hva(vm, (gva_t)&l1_ticks));
+	ksft_print_msg("  L2 took %d of %d bus locks in %.3f s, %llu charged, L1 ticked %d times\n",
+		       done, L2_BUS_LOCKS, took, charged, ticks);
+	set_rate("max");	/* lets a stuck L2 go */
+	pthread_join(thread, NULL);
+	/* A tick during each stall, or the case proves nothing */
+	TEST_ASSERT(ticks >= L2_BUS_LOCKS - 1, "L1 ticked only %d times", ticks);
+	ksft_test_result(done == L2_BUS_LOCKS && near(took, 1.0, 0.4) &&
+			 charged == L2_BUS_LOCKS,
+			 "nested: L2 gets past a stall longer than L1's tick, each bus lock charged once\n");
+	kvm_vm_free(vm);
+}
+
 /* The next exit of @vcpu must be the bus lock userspace asked for. */
 static bool bus_lock_exit(struct kvm_vcpu *vcpu)
 {
@@ -386,7 +501,7 @@ int main(void)
 	snprintf(buf, sizeof(buf), "%d", getpid());
 	TEST_ASSERT(!write_file(CG_TEST "/cgroup.procs", buf), "enter " CG_TEST);
 
-	ksft_set_plan(10);
+	ksft_set_plan(11);
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	test_stall(vcpu);
 	test_signal(vcpu);
@@ -394,6 +509,7 @@ int main(void)
 	test_no_limit(vcpu);
 	kvm_vm_free(vm);
 	test_spin();
+	test_nested();
 	test_cap();
 
 	write_file(CG_ROOT "/cgroup.procs", buf);
