@@ -12,10 +12,12 @@
  * steal time grows by the stall; with no limit on the path nothing is
  * charged and nothing stalls; a limit written while a vCPU spins in one
  * KVM_RUN applies to it; vCPUs in one cgroup share its rate, however many
- * spin; an L2 guest gets past a stall that outlasts L1's timer tick; a
- * VMM that enabled KVM_CAP_X86_BUS_LOCK_EXIT gets its exits, limited or
- * not. The guest counts its own bus locks, so that no case can pass by
- * charging what the guest never did.
+ * spin; the limit follows a vCPU thread moved mid-run, and each KVM_RUN
+ * from another thread is limited by that thread's cgroup; an L2 guest
+ * gets past a stall that outlasts L1's timer tick; a VMM that enabled
+ * KVM_CAP_X86_BUS_LOCK_EXIT gets its exits, limited or not. The guest
+ * counts its own bus locks, so that no case can pass by charging what
+ * the guest never did.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +41,9 @@
 
 #define CG_ROOT		"/sys/fs/cgroup"
 #define CG_TEST		CG_ROOT "/kvm_buslock_test"
+/* Threaded children, one unlimited, one limited */
+#define CG_FREE		CG_TEST "/free"
+#define CG_LIMITED	CG_TEST "/limited"
 #define CACHE_LINE_SIZE	64
 #define SPIN_VCPUS	2
 /* The nested case: L2's bus locks, and L1's timer (1 GHz APIC bus) */
@@ -136,13 +141,16 @@ static int write_file(const char *path, const char *val)
 	return ret;
 }
 
-static unsigned long long stat_field(const char *field)
+/* A field of @cg's buslock.stat */
+static unsigned long long cg_stat_field(const char *cg, const char *field)
 {
 	char buf[512], *p;
 	unsigned long long val = 0;
-	FILE *f = fopen(CG_TEST "/buslock.stat", "r");
+	FILE *f;
 
-	TEST_ASSERT(f, "open buslock.stat");
+	snprintf(buf, sizeof(buf), "%s/buslock.stat", cg);
+	f = fopen(buf, "r");
+	TEST_ASSERT(f, "open %s", buf);
 	while (fgets(buf, sizeof(buf), f)) {
 		p = strchr(buf, ' ');
 		if (p && !strncmp(buf, field, p - buf) && strlen(field) == p - buf)
@@ -150,6 +158,32 @@ static unsigned long long stat_field(const char *field)
 	}
 	fclose(f);
 	return val;
+}
+
+static unsigned long long stat_field(const char *field)
+{
+	return cg_stat_field(CG_TEST, field);
+}
+
+/* A threaded child of CG_TEST with a buslock.rate of @rate */
+static void make_threaded(const char *cg, const char *rate)
+{
+	char path[PATH_MAX];
+
+	TEST_ASSERT(!mkdir(cg, 0755), "mkdir %s", cg);
+	snprintf(path, sizeof(path), "%s/cgroup.type", cg);
+	TEST_ASSERT(!write_file(path, "threaded"), "write %s", path);
+	snprintf(path, sizeof(path), "%s/buslock.rate", cg);
+	TEST_ASSERT(!write_file(path, rate), "write %s", path);
+}
+
+static void move_thread(const char *cg, pid_t tid)
+{
+	char path[PATH_MAX], buf[16];
+
+	snprintf(path, sizeof(path), "%s/cgroup.threads", cg);
+	snprintf(buf, sizeof(buf), "%d", tid);
+	TEST_ASSERT(!write_file(path, buf), "move thread %d to %s", tid, cg);
 }
 
 static double now_s(void)
@@ -319,6 +353,7 @@ static void test_no_limit(struct kvm_vcpu *vcpu)
 struct spinner {
 	struct kvm_vcpu *vcpu;
 	pthread_t thread;
+	pid_t tid;
 };
 
 static void *spin_vcpu(void *arg)
@@ -326,6 +361,7 @@ static void *spin_vcpu(void *arg)
 	struct spinner *sp = arg;
 	struct ucall uc;
 
+	WRITE_ONCE(sp->tid, gettid());
 	vcpu_run(sp->vcpu);
 	TEST_ASSERT_KVM_EXIT_REASON(sp->vcpu, KVM_EXIT_IO);
 	TEST_ASSERT_EQ(get_ucall(sp->vcpu, &uc), UCALL_DONE);
@@ -445,6 +481,112 @@ static void test_nested(void)
 	kvm_vm_free(vm);
 }
 
+/*
+ * The vCPU thread, spinning on bus locks inside one KVM_RUN, is moved
+ * through cgroup.threads from an unlimited threaded cgroup to one at
+ * "10 1" and back: the limit it is under follows it without a new
+ * KVM_RUN, either way.
+ */
+static void test_moved(void)
+{
+	int free_before, limited, free_after;
+	struct kvm_vcpu *vcpu;
+	struct spinner sp = { 0 };
+	struct kvm_vm *vm;
+
+	set_rate("max");
+	make_threaded(CG_FREE, "max");
+	make_threaded(CG_LIMITED, "10 1");
+	vm = vm_create_with_one_vcpu(&vcpu, spin_code);
+	sp.vcpu = vcpu;
+	pthread_create(&sp.thread, NULL, spin_vcpu, &sp);
+	while (!READ_ONCE(sp.tid))
+		usleep(1000);
+	move_thread(CG_FREE, sp.tid);
+	free_before = bus_locks_in(vm, 1.0);
+
+	move_thread(CG_LIMITED, sp.tid);
+	bus_locks_in(vm, 0.5);
+	limited = bus_locks_in(vm, 2.0);
+
+	move_thread(CG_FREE, sp.tid);
+	bus_locks_in(vm, 0.5);
+	free_after = bus_locks_in(vm, 1.0);
+	ksft_print_msg("  %d bus locks in 1 s unlimited, %d in 2 s moved to \"10 1\", %d in 1 s moved back\n",
+		       free_before, limited, free_after);
+	ksft_test_result(free_before > 100 && limited >= 10 && limited <= 10 * 2 + 2 &&
+			 free_after > 100,
+			 "moved: a limit follows the vCPU thread through cgroup.threads mid-run\n");
+
+	*(int *)addr_gva2hva(vm, (gva_t)&spin_stop) = 1;
+	pthread_join(sp.thread, NULL);
+	kvm_vm_free(vm);
+	rmdir(CG_FREE);
+	rmdir(CG_LIMITED);
+}
+
+struct round {
+	struct kvm_vcpu *vcpu;
+	const char *cg;
+	int bus_locks;
+};
+
+/* A thread of its own in round->cg runs the guest's round of bus locks. */
+static void *run_round(void *arg)
+{
+	struct round *r = arg;
+
+	move_thread(r->cg, gettid());
+	run_bus_locks(r->vcpu, r->bus_locks);
+	return NULL;
+}
+
+/* How long a round in @cg takes, and what @cg was charged for it */
+static double round_in(struct kvm_vcpu *vcpu, const char *cg, int bus_locks,
+		       unsigned long long *charged)
+{
+	struct round r = { vcpu, cg, bus_locks };
+	unsigned long long before = cg_stat_field(cg, "locks");
+	pthread_t thread;
+	double t0 = now_s();
+
+	pthread_create(&thread, NULL, run_round, &r);
+	pthread_join(thread, NULL);
+	*charged = cg_stat_field(cg, "locks") - before;
+	return now_s() - t0;
+}
+
+/*
+ * One vCPU, its KVM_RUN issued in turn by threads in different threaded
+ * cgroups, as a VMM may do: each KVM_RUN is charged to, and limited by,
+ * the cgroup of the thread that issues it. At "10 1", five bus locks
+ * take 0.4 s; a hundred from the unlimited cgroup take no stall.
+ */
+static void test_alternate(void)
+{
+	unsigned long long free1, limited, free2;
+	double t_free1, t_limited, t_free2;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	set_rate("max");
+	make_threaded(CG_FREE, "max");
+	make_threaded(CG_LIMITED, "10 1");
+	sleep(1);
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	t_free1 = round_in(vcpu, CG_FREE, 100, &free1);
+	t_limited = round_in(vcpu, CG_LIMITED, 5, &limited);
+	t_free2 = round_in(vcpu, CG_FREE, 100, &free2);
+	ksft_print_msg("  100 unlimited: %.3f s, %llu charged; 5 at \"10 1\": %.3f s, %llu charged; 100 unlimited: %.3f s, %llu charged\n",
+		       t_free1, free1, t_limited, limited, t_free2, free2);
+	ksft_test_result(free1 == 0 && free2 == 0 && limited == 5 &&
+			 t_free1 < 0.5 && t_free2 < 0.5 && near(t_limited, 0.4, 0.2),
+			 "alternate: each KVM_RUN is limited by its own thread's cgroup\n");
+	kvm_vm_free(vm);
+	rmdir(CG_FREE);
+	rmdir(CG_LIMITED);
+}
+
 /* The next exit of @vcpu must be the bus lock userspace asked for. */
 static bool bus_lock_exit(struct kvm_vcpu *vcpu)
 {
@@ -500,8 +642,10 @@ int main(void)
 	TEST_ASSERT(!mkdir(CG_TEST, 0755) || errno == EEXIST, "mkdir " CG_TEST);
 	snprintf(buf, sizeof(buf), "%d", getpid());
 	TEST_ASSERT(!write_file(CG_TEST "/cgroup.procs", buf), "enter " CG_TEST);
+	TEST_ASSERT(!write_file(CG_TEST "/cgroup.subtree_control", "+buslock"),
+		    "enable buslock in " CG_TEST);
 
-	ksft_set_plan(11);
+	ksft_set_plan(13);
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	test_stall(vcpu);
 	test_signal(vcpu);
@@ -509,6 +653,8 @@ int main(void)
 	test_no_limit(vcpu);
 	kvm_vm_free(vm);
 	test_spin();
+	test_moved();
+	test_alternate();
 	test_nested();
 	test_cap();
 
