@@ -4,3 +4,6 @@
 s/^MODULE_IMPORT_NS("\([A-Z_]*\)");$/MODULE_IMPORT_NS(\1);/
 # kzalloc_obj() arrived in 7.0.
 s/kzalloc_obj(\*\([a-z_]*\))/kzalloc(sizeof(*\1), GFP_KERNEL)/
+# EXPORT_SYMBOL_FOR_KVM() arrived in 6.18.
+s/^EXPORT_SYMBOL_FOR_KVM(\([a-z_]*\));$/EXPORT_SYMBOL_GPL(\1);/
+/^#include <linux\/kvm_types.h>$/d

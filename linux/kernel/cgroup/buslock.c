@@ -13,6 +13,7 @@
 #include <linux/buslock_cgroup.h>
 #include <linux/cgroup.h>
 #include <linux/jump_label.h>
+#include <linux/kvm_types.h>
 #include <linux/seq_file.h>
 
 #include "rate.h"
@@ -24,7 +25,7 @@
  * when it has moved, to turn bus-lock detection on or off.
  */
 atomic_t buslock_cg_seq = ATOMIC_INIT(0);
-EXPORT_SYMBOL_GPL(buslock_cg_seq);
+EXPORT_SYMBOL_FOR_KVM(buslock_cg_seq);
 
 /* On while some buslock.rate is finite: until then a charge only counts. */
 static DEFINE_STATIC_KEY_FALSE(buslock_cg_limited_key);
@@ -53,7 +54,7 @@ bool buslock_cg_limited(void)
 	rcu_read_unlock();
 	return limited;
 }
-EXPORT_SYMBOL_GPL(buslock_cg_limited);
+EXPORT_SYMBOL_FOR_KVM(buslock_cg_limited);
 
 /**
  * buslock_cg_charge - charge one bus lock to the current task's cgroup
@@ -83,7 +84,7 @@ u64 buslock_cg_charge(void)
 	rcu_read_unlock();
 	return deadline;
 }
-EXPORT_SYMBOL_GPL(buslock_cg_charge);
+EXPORT_SYMBOL_FOR_KVM(buslock_cg_charge);
 
 /* Nanoseconds until the current task's path lets a bus lock through. */
 static u64 buslock_cg_conform_ns(void)
@@ -128,7 +129,7 @@ int buslock_cg_stall(u64 *deadline)
 	*deadline = 0;
 	return 0;
 }
-EXPORT_SYMBOL_GPL(buslock_cg_stall);
+EXPORT_SYMBOL_FOR_KVM(buslock_cg_stall);
 
 static int buslock_stat_show(struct seq_file *sf, void *v)
 {

@@ -14,6 +14,7 @@
 
 #include <linux/cgroup.h>
 #include <linux/jump_label.h>
+#include <linux/kvm_types.h>
 #include <linux/seq_file.h>
 #include <linux/snp_cgroup.h>
 
@@ -51,7 +52,7 @@ bool snp_cg_try_charge(void)
 	rcu_read_unlock();
 	return admitted;
 }
-EXPORT_SYMBOL_GPL(snp_cg_try_charge);
+EXPORT_SYMBOL_FOR_KVM(snp_cg_try_charge);
 
 static int snp_stat_show(struct seq_file *sf, void *v)
 {
