@@ -7,12 +7,37 @@
 
 #include <linux/types.h>
 
+struct cgroup_subsys_state;
+
 #ifdef CONFIG_CGROUP_SNP
-bool snp_cg_try_charge(void);
+/**
+ * struct snp_cg_charge - a guest request admitted but not yet sent on
+ * @css: the snp cgroup charged, pinned until snp_cg_commit() or
+ *	 snp_cg_uncharge(); NULL for none
+ * @seq: the settings the charge was judged by
+ */
+struct snp_cg_charge {
+	struct cgroup_subsys_state *css;
+	unsigned long seq;
+};
+
+bool snp_cg_try_charge(struct snp_cg_charge *charge);
+void snp_cg_commit(struct snp_cg_charge *charge);
+void snp_cg_uncharge(struct snp_cg_charge *charge);
 #else
-static inline bool snp_cg_try_charge(void)
+struct snp_cg_charge {};
+
+static inline bool snp_cg_try_charge(struct snp_cg_charge *charge)
 {
 	return true;
+}
+
+static inline void snp_cg_commit(struct snp_cg_charge *charge)
+{
+}
+
+static inline void snp_cg_uncharge(struct snp_cg_charge *charge)
+{
 }
 #endif
 

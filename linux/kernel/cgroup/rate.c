@@ -126,13 +126,18 @@ bool rate_bucket_try_charge(struct rate_bucket *b, const struct rate_params *p,
 EXPORT_SYMBOL_IF_KUNIT(rate_bucket_try_charge);
 
 /**
- * rate_bucket_uncharge - give back an event charged by rate_bucket_try_charge()
+ * rate_bucket_uncharge - give back events charged by rate_bucket_try_charge()
  * @b: the bucket
- * @p: the parameters it was charged with
+ * @p: the parameters they were charged with
+ * @n: how many, at most RATE_CG_MAX_REFUND
+ *
+ * However long ago they were charged: a bucket that has drained since is
+ * full, and stays full, as its TAT only moves further behind the clock.
  */
-void rate_bucket_uncharge(struct rate_bucket *b, const struct rate_params *p)
+void rate_bucket_uncharge(struct rate_bucket *b, const struct rate_params *p,
+			  unsigned int n)
 {
-	atomic64_sub(p->cost, &b->tat);
+	atomic64_sub(min(n, RATE_CG_MAX_REFUND) * p->cost, &b->tat);
 }
 EXPORT_SYMBOL_IF_KUNIT(rate_bucket_uncharge);
 
@@ -357,13 +362,13 @@ static void rate_cg_rollback(struct rate_cg *leaf, struct rate_cg *stop,
 	for (rcg = leaf; rcg != stop; rcg = rate_cg_parent(rcg), level++) {
 		p = rcu_dereference(rcg->limit_p);
 		if (p && (long)(p->seq - w->seq) <= 0)
-			rate_bucket_uncharge(&rcg->limit, p);
+			rate_bucket_uncharge(&rcg->limit, p, 1);
 		if (level >= RATE_CG_SHARE_LEVELS || !test_bit(level, w->within))
 			continue;
 		this_cpu_dec(rcg->stat->guaranteed);
 		p = rcu_dereference(rcg->share_p);
 		if (p && (long)(p->seq - w->seq) <= 0)
-			rate_bucket_uncharge(&rcg->share, p);
+			rate_bucket_uncharge(&rcg->share, p, 1);
 	}
 }
 
@@ -477,6 +482,47 @@ u64 rate_cg_charge_debt(struct rate_cg *leaf)
 		return 0;
 	rate_cg_throttled(leaf, cause, stall == U64_MAX ? 0 : stall);
 	return stall > U64_MAX - now ? U64_MAX : now + stall;
+}
+
+/**
+ * rate_cg_charge_seq - the settings a charge that begins now is judged by
+ *
+ * Read before a charge that may be refunded, for rate_cg_refund().
+ *
+ * Return: the count of publications so far.
+ */
+unsigned long rate_cg_charge_seq(void)
+{
+	/* Pairs with the publishers' release, as in rate_cg_try_charge(). */
+	return smp_load_acquire(&rate_cg_seq);
+}
+
+/**
+ * rate_cg_refund - give back admitted events that never reached the resource
+ * @leaf: the cgroup they were charged to, pinned by the caller since
+ * @n: how many, at most RATE_CG_MAX_REFUND
+ * @seq: rate_cg_charge_seq() read before they were charged
+ *
+ * The caller holds rcu_read_lock(). Every limit on the path gets @n
+ * events back, however long ago they were charged, unless its parameters
+ * were published after @seq: as for a rollback, a setting written since
+ * keeps the charge, so a refund can never give it a token it did not
+ * take. The shares keep what they took: a refunded event counts against
+ * its subtree's guaranteed room until that drains, never for it.
+ */
+void rate_cg_refund(struct rate_cg *leaf, unsigned int n, unsigned long seq)
+{
+	struct rate_params *p;
+	struct rate_cg *rcg;
+
+	if (WARN_ON_ONCE(n > RATE_CG_MAX_REFUND))
+		n = RATE_CG_MAX_REFUND;
+	for (rcg = leaf; rcg->css.parent; rcg = rate_cg_parent(rcg)) {
+		p = rcu_dereference(rcg->limit_p);
+		if (p && (long)(p->seq - seq) <= 0)
+			rate_bucket_uncharge(&rcg->limit, p, n);
+	}
+	this_cpu_sub(leaf->stat->admitted, n);
 }
 
 /**

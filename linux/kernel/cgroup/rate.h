@@ -41,6 +41,12 @@
 /* A stall is served in sleeps of at most this, each followed by a re-check. */
 #define RATE_CG_STALL_SLICE_NS	(100 * NSEC_PER_MSEC)
 
+/*
+ * The most events one refund gives back: at RATE_CG_MAX_COST each, a TAT
+ * taken below zero still differs from any clock reading by less than 2^63.
+ */
+#define RATE_CG_MAX_REFUND	64U
+
 /* Fair sharing covers this many levels nearest the charger. */
 #define RATE_CG_SHARE_LEVELS	256
 
@@ -159,7 +165,8 @@ void rate_params_init(struct rate_params *p, u64 cost, u64 depth,
 		      u64 borrow_depth);
 bool rate_bucket_try_charge(struct rate_bucket *b, const struct rate_params *p,
 			    u64 now, bool guaranteed);
-void rate_bucket_uncharge(struct rate_bucket *b, const struct rate_params *p);
+void rate_bucket_uncharge(struct rate_bucket *b, const struct rate_params *p,
+			  unsigned int n);
 u64 rate_bucket_charge_debt(struct rate_bucket *b, const struct rate_params *p,
 			    u64 now);
 u64 rate_bucket_conform_ns(struct rate_bucket *b, const struct rate_params *p,
@@ -172,6 +179,8 @@ int rate_cg_parse(char *buf, u64 *rate, u64 *burst);
 /* Charging a cgroup and its ancestors; the caller holds rcu_read_lock(). */
 void rate_cg_count(struct rate_cg *leaf);
 bool rate_cg_try_charge(struct rate_cg *leaf);
+unsigned long rate_cg_charge_seq(void);
+void rate_cg_refund(struct rate_cg *leaf, unsigned int n, unsigned long seq);
 u64 rate_cg_charge_debt(struct rate_cg *leaf);
 u64 rate_cg_conform_ns(struct rate_cg *leaf);
 bool rate_cg_limited(struct rate_cg *leaf);

@@ -6,7 +6,10 @@
  * the very functions KVM calls, so tests can drive the controllers on
  * machines without SEV-SNP or bus-lock detection:
  *
- *   "snp N"      N calls of snp_cg_try_charge()
+ *   "snp N"      N calls of snp_cg_try_charge(), each admitted request
+ *                committed as one that reached the firmware
+ *   "snp-refund N"  the same, each admitted request given back with
+ *                snp_cg_uncharge(), as for one that failed before it
  *   "buslock N"  N calls of buslock_cg_charge(), each stall served with
  *                buslock_cg_stall(); a signal ends the write with -EINTR
  *                (RATE 0 stalls until the settings change or a signal)
@@ -37,15 +40,22 @@ struct rate_debug_result {
 	u64 interrupted;
 };
 
-static int rate_debug_snp(struct rate_debug_result *res, u32 n)
+static int rate_debug_snp(struct rate_debug_result *res, u32 n, bool refund)
 {
+	struct snp_cg_charge charge;
+
 	if (!IS_ENABLED(CONFIG_CGROUP_SNP))
 		return -EOPNOTSUPP;
 	while (n--) {
-		if (snp_cg_try_charge())
+		if (snp_cg_try_charge(&charge)) {
 			res->admitted++;
-		else
+			if (refund)
+				snp_cg_uncharge(&charge);
+			else
+				snp_cg_commit(&charge);
+		} else {
 			res->refused++;
+		}
 		cond_resched();
 	}
 	return 0;
@@ -102,7 +112,9 @@ static ssize_t rate_debug_write(struct file *file, const char __user *ubuf,
 		return -ERANGE;
 
 	if (!strcmp(cmd, "snp"))
-		ret = rate_debug_snp(res, n);
+		ret = rate_debug_snp(res, n, false);
+	else if (!strcmp(cmd, "snp-refund"))
+		ret = rate_debug_snp(res, n, true);
 	else if (!strcmp(cmd, "buslock"))
 		ret = rate_debug_buslock(res, n);
 	else

@@ -82,7 +82,7 @@ static void burst_then_rate(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, charge(tb, t + 100 * NSEC_PER_MSEC, false));
 	/* A long idle refills to BURST and no further. */
 	KUNIT_EXPECT_EQ(test, drain(tb, t + HOUR), 5);
-	rate_bucket_uncharge(&tb->b, &tb->p);
+	rate_bucket_uncharge(&tb->b, &tb->p, 1);
 	KUNIT_EXPECT_EQ(test, drain(tb, t + HOUR), 1);
 }
 
@@ -122,6 +122,49 @@ static void idle_gaps_at_every_rate(struct kunit *test)
 				for (g = 0; g < ARRAY_SIZE(gaps); g++)
 					idle_then_drain(test, tb, &t, gaps[g], depth);
 			}
+}
+
+/*
+ * A refund gives back exactly the events it names, however long after
+ * the charge: @r refunded to a drained bucket, then @gap of idle, leave
+ * min(depth, r + gap / cost) to take, at every cost and from every start.
+ * A refund to a bucket that has refilled since never makes it deeper.
+ */
+static void refund_then_idle(struct kunit *test, struct tbucket *tb, u64 start,
+			     u64 cost, u64 depth, unsigned int refund)
+{
+	u64 events, want, gap;
+	unsigned int r;
+	int g;
+
+	for (g = -1; g < (int)ARRAY_SIZE(gaps); g++) {
+		gap = g < 0 ? 0 : gaps[g];
+		atomic64_set(&tb->b.tat, 0);
+		rate_params_init(&tb->p, cost, depth, depth);
+		events = tb->p.depth / cost;
+		r = min_t(u64, refund, events);
+		KUNIT_ASSERT_EQ(test, drain(tb, start), events);
+		rate_bucket_uncharge(&tb->b, &tb->p, r);
+		want = min(events, r + div64_u64(gap, cost));
+		KUNIT_EXPECT_EQ_MSG(test, drain(tb, start + gap), want,
+				    "cost %llu depth %llu refund %u gap %llu",
+				    cost, events, r, gap);
+	}
+}
+
+static void refund_after_any_gap(struct kunit *test)
+{
+	static const unsigned int refunds[] = { 1, 2, RATE_CG_MAX_REFUND };
+	static const u64 depths[] = { 1, 2, 5, 100 };
+	struct tbucket *tb = new_tb(test, 1, 1, 1);
+	int s, c, d, r;
+
+	for (s = 0; s < ARRAY_SIZE(starts); s++)
+		for (c = 0; c < ARRAY_SIZE(costs); c++)
+			for (d = 0; d < ARRAY_SIZE(depths); d++)
+				for (r = 0; r < ARRAY_SIZE(refunds); r++)
+					refund_then_idle(test, tb, starts[s], costs[c],
+							 depths[d], refunds[r]);
 }
 
 /*
@@ -233,6 +276,53 @@ static void random_schedules_bounds(struct kunit *test)
 		burst = random_in(&rnd, 1, 8);
 		check_upper_bound(test, &rnd, at, rate, burst);
 		check_lower_bound(test, &rnd, rate, burst + 1);
+	}
+}
+
+/*
+ * Refunds from chargers whose clock readings lag the true time by up to
+ * a random lag, at random rates: each admitted event is refunded with
+ * probability 1/4, at once or after later charges, so a refund often
+ * reaches a bucket that others have charged or that has refilled. From
+ * the first charge to any admitted one, admitted less refunded stays
+ * within RATE * (T + lag) + BURST.
+ */
+static void refunds_keep_the_bound(struct kunit *test)
+{
+	struct tbucket *tb = new_tb(test, 1, 1, 1);
+	u64 rate, burst, lag, now, first, net, held;
+	struct rnd_state rnd;
+	int sched, step;
+
+	prandom_seed_state(&rnd, 20261205);
+	for (sched = 0; sched < SCHEDULES; sched++) {
+		rate = random_in(&rnd, 1, sched & 1 ? 1000 : RATE_CG_MAX_RATE);
+		burst = random_in(&rnd, 1, 8);
+		lag = random_in(&rnd, 0, 4 * NSEC_PER_SEC / rate);
+		atomic64_set(&tb->b.tat, 0);
+		rate_params_init(&tb->p, DIV_ROUND_UP(NSEC_PER_SEC, rate), burst, burst);
+		now = starts[prandom_u32_state(&rnd) % 3] + prandom_u32_state(&rnd);
+		first = 0;
+		net = 0;
+		held = 0;
+		for (step = 0; step < STEPS * 4; step++) {
+			if (held && !(prandom_u32_state(&rnd) % 3)) {
+				rate_bucket_uncharge(&tb->b, &tb->p, 1);
+				held--;
+				net--;
+			}
+			if (charge(tb, now - random_in(&rnd, 0, lag), false)) {
+				first = first ?: now;
+				net++;
+				held += !(prandom_u32_state(&rnd) % 4);
+				KUNIT_ASSERT_LE_MSG(test, net * NSEC_PER_SEC,
+						    rate * (now - first + lag) + burst * NSEC_PER_SEC,
+						    "rate %llu burst %llu lag %llu", rate, burst, lag);
+			}
+			now += random_in(&rnd, 0, 2 * NSEC_PER_SEC / rate);
+			if (!(prandom_u32_state(&rnd) % 128))
+				now += gaps[prandom_u32_state(&rnd) % ARRAY_SIZE(gaps)];
+		}
 	}
 }
 
@@ -367,7 +457,7 @@ static void attestation_burst_beside_greedy(struct kunit *test)
 		if (charge(parent, t, g))
 			admitted++, in_win++;
 		else if (g)
-			rate_bucket_uncharge(&greedy->b, &greedy->p);
+			rate_bucket_uncharge(&greedy->b, &greedy->p, 1);
 		if ((t - t0) % (10 * NSEC_PER_SEC) == 4321 * NSEC_PER_USEC) {
 			bursts++;
 			for (i = 0, ok = 0; i < 3; i++) {
@@ -490,6 +580,8 @@ static void parse_accepts_and_rejects(struct kunit *test)
 static struct kunit_case rate_test_cases[] = {
 	KUNIT_CASE(burst_then_rate),
 	KUNIT_CASE(idle_gaps_at_every_rate),
+	KUNIT_CASE(refund_after_any_gap),
+	KUNIT_CASE(refunds_keep_the_bound),
 	KUNIT_CASE(idle_limit_does_not_stall),
 	KUNIT_CASE(cost_rounds_up),
 	KUNIT_CASE(random_schedules_bounds),

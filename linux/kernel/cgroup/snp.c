@@ -25,34 +25,77 @@ static DEFINE_STATIC_KEY_FALSE(snp_cg_limited);
 
 /**
  * snp_cg_try_charge - admit one SEV-SNP guest request or refuse it
+ * @charge: filled in for snp_cg_commit() or snp_cg_uncharge()
  *
  * Charges the snp cgroup of the current task and each ancestor below the
  * root, all of them or none. KVM calls it from the vCPU thread that
- * handles the request, before the request reaches the firmware, so the
- * charge follows the thread if it is moved to another cgroup.
+ * handles the request, before the request can queue for the firmware, so
+ * the charge follows the thread if it is moved to another cgroup. An
+ * admitted request pins the cgroup it was charged to until the caller
+ * knows whether it reached the firmware: snp_cg_commit() if it did,
+ * snp_cg_uncharge() if it failed before, or the guest's retry would pay
+ * twice for one report.
  *
  * Return: true if the request may go to the firmware; false if a limit on
  * the path refused it. A refusal is counted in snp.stat and snp.events.
  */
-bool snp_cg_try_charge(void)
+bool snp_cg_try_charge(struct snp_cg_charge *charge)
 {
-	struct rate_cg *rcg;
-	bool admitted;
+	struct cgroup_subsys_state *css;
+	bool admitted = true;
 
+	charge->css = NULL;
 	if (!cgroup_subsys_enabled(snp_cgrp_subsys))
 		return true;
+	css = task_get_css(current, snp_cgrp_id);
+	charge->seq = rate_cg_charge_seq();
 	rcu_read_lock();
-	rcg = css_rate_cg(task_css(current, snp_cgrp_id));
-	if (static_branch_unlikely(&snp_cg_limited)) {
-		admitted = rate_cg_try_charge(rcg);
-	} else {
-		rate_cg_count(rcg);
-		admitted = true;
-	}
+	if (static_branch_unlikely(&snp_cg_limited))
+		admitted = rate_cg_try_charge(css_rate_cg(css));
+	else
+		rate_cg_count(css_rate_cg(css));
 	rcu_read_unlock();
+	if (admitted)
+		charge->css = css;
+	else
+		css_put(css);
 	return admitted;
 }
 EXPORT_SYMBOL_FOR_KVM(snp_cg_try_charge);
+
+/**
+ * snp_cg_commit - keep the charge of a request that reached the firmware
+ * @charge: from snp_cg_try_charge(); nothing happens if it holds none
+ */
+void snp_cg_commit(struct snp_cg_charge *charge)
+{
+	if (charge->css) {
+		css_put(charge->css);
+		charge->css = NULL;
+	}
+}
+EXPORT_SYMBOL_FOR_KVM(snp_cg_commit);
+
+/**
+ * snp_cg_uncharge - give back the charge of a request that never reached the firmware
+ * @charge: from snp_cg_try_charge(); nothing happens if it holds none
+ *
+ * For a request that failed before the firmware (a guest address KVM
+ * could not read) or that userspace answered instead (an extended
+ * request's certificates: EAGAIN, ENOSPC, EIO). The cgroup charged gets
+ * the request back, wherever the task is now; a limit written since the
+ * charge keeps it.
+ */
+void snp_cg_uncharge(struct snp_cg_charge *charge)
+{
+	if (!charge->css)
+		return;
+	rcu_read_lock();
+	rate_cg_refund(css_rate_cg(charge->css), 1, charge->seq);
+	rcu_read_unlock();
+	snp_cg_commit(charge);
+}
+EXPORT_SYMBOL_FOR_KVM(snp_cg_uncharge);
 
 static int snp_stat_show(struct seq_file *sf, void *v)
 {

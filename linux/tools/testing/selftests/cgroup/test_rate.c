@@ -251,6 +251,57 @@ cleanup:
 	return ret;
 }
 
+/*
+ * Requests given back because they never reached the firmware (a bad
+ * guest address, certificates userspace refused) leave every level on
+ * the path as full as before, and no fuller: after 50 charged and
+ * refunded, a child of a "1 5" parent still gets 5 of 50 plus one per
+ * whole second, and the stat files count none of the refunded.
+ */
+static int test_rate_snp_refund(const char *root)
+{
+	int ret = KSFT_FAIL;
+	char *parent = cg_name(root, "rate_test_snp_refund");
+	char *child = parent ? cg_name(parent, "vm") : NULL;
+	struct rate_result res;
+	double t0, t;
+
+	if (!child || cg_create(parent) ||
+	    cg_write(parent, "cgroup.subtree_control", "+snp") ||
+	    cg_write(parent, "snp.req_rate", "1 5") || cg_create(child))
+		goto cleanup;
+	t0 = now_sec();
+	if (charge_in(child, "snp-refund", 50, &res) || res.admitted != 50 ||
+	    res.refused) {
+		ksft_print_msg("refunded: admitted %llu refused %llu\n",
+			       res.admitted, res.refused);
+		goto cleanup;
+	}
+	if (stat_key(child, "snp", "requests ") ||
+	    stat_key(parent, "snp", "requests "))
+		goto cleanup;
+	if (charge_in(child, "snp", 50, &res))
+		goto cleanup;
+	t = now_sec() - t0;
+	if (res.admitted < 5 || res.admitted > 5 + (unsigned long long)t) {
+		ksft_print_msg("after refunds: admitted %llu refused %llu in %.2fs\n",
+			       res.admitted, res.refused, t);
+		goto cleanup;
+	}
+	if (stat_key(parent, "snp", "requests ") != res.admitted ||
+	    stat_key(parent, "snp", "throttled ") != res.refused)
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	if (child)
+		cg_destroy(child);
+	if (parent)
+		cg_destroy(parent);
+	free(child);
+	free(parent);
+	return ret;
+}
+
 /* RATE 0 admits nothing; "max" admits everything. */
 static int test_rate_zero_and_max(const char *root)
 {
@@ -1283,6 +1334,7 @@ static const struct rate_test {
 	T(test_rate_files),
 	T(test_rate_writes),
 	T(test_rate_snp_burst),
+	T(test_rate_snp_refund),
 	T(test_rate_zero_and_max),
 	T(test_rate_refill),
 	T(test_rate_parent_bounds_children),
