@@ -9,12 +9,32 @@
 #include <linux/cgroup.h>
 #include <linux/types.h>
 
+struct cgroup_subsys_state;
+
+/* The most bus locks one batch reserves. */
+#define BUSLOCK_CG_MAX_BATCH	64U
+
+/**
+ * struct buslock_cg_batch - bus locks paid for before the guest takes them
+ * @css: the buslock cgroup charged, pinned while @n is not zero
+ * @seq: the settings the charge was judged by
+ * @n: how many are reserved; 0 for no batch
+ */
+struct buslock_cg_batch {
+	struct cgroup_subsys_state *css;
+	unsigned long seq;
+	unsigned int n;
+};
+
 #ifdef CONFIG_CGROUP_BUSLOCK
 extern atomic_t buslock_cg_seq;
 
 u64 buslock_cg_charge(void);
 int buslock_cg_stall(u64 *deadline);
 bool buslock_cg_limited(void);
+unsigned int buslock_cg_reserve(struct buslock_cg_batch *batch,
+				unsigned int max);
+void buslock_cg_release(struct buslock_cg_batch *batch, unsigned int unused);
 
 /* Changes whenever buslock_cg_limited() may have changed, for any task. */
 static inline unsigned int buslock_cg_path_seq(void)
@@ -42,6 +62,17 @@ static inline int buslock_cg_stall(u64 *deadline)
 static inline bool buslock_cg_limited(void)
 {
 	return false;
+}
+
+static inline unsigned int buslock_cg_reserve(struct buslock_cg_batch *batch,
+					      unsigned int max)
+{
+	return 0;
+}
+
+static inline void buslock_cg_release(struct buslock_cg_batch *batch,
+				      unsigned int unused)
+{
 }
 
 static inline unsigned int buslock_cg_path_seq(void)

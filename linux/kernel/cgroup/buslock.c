@@ -86,6 +86,72 @@ u64 buslock_cg_charge(void)
 }
 EXPORT_SYMBOL_FOR_KVM(buslock_cg_charge);
 
+/**
+ * buslock_cg_reserve - pay for bus locks before the guest takes them
+ * @batch: filled in for buslock_cg_release()
+ * @max: the most to reserve, at most BUSLOCK_CG_MAX_BATCH
+ *
+ * For hardware that counts bus locks down and exits only when the count
+ * runs out (AMD's Bus Lock Threshold): KVM lets the guest take as many
+ * bus locks without an exit as this reserves. They are charged now, to
+ * every level of the current task's cgroup, as borrowers and only where
+ * every level has room for twice as many (rate_cg_reserve()): a path far
+ * below its limits saves exits, one near them gets nothing, and since
+ * every bus lock is paid for before it happens, no limit admits more
+ * than it would one exit at a time. Call from the vCPU thread; the
+ * cgroup charged stays pinned until buslock_cg_release().
+ *
+ * Return: the number of bus locks reserved, 0 for none.
+ */
+unsigned int buslock_cg_reserve(struct buslock_cg_batch *batch,
+				unsigned int max)
+{
+	struct cgroup_subsys_state *css;
+
+	BUILD_BUG_ON(BUSLOCK_CG_MAX_BATCH > RATE_CG_MAX_REFUND);
+	batch->n = 0;
+	if (!cgroup_subsys_enabled(buslock_cgrp_subsys) ||
+	    !static_branch_unlikely(&buslock_cg_limited_key))
+		return 0;
+	css = task_get_css(current, buslock_cgrp_id);
+	batch->seq = rate_cg_charge_seq();
+	rcu_read_lock();
+	batch->n = rate_cg_reserve(css_rate_cg(css),
+				   min(max, BUSLOCK_CG_MAX_BATCH), batch->seq);
+	rcu_read_unlock();
+	if (batch->n)
+		batch->css = css;
+	else
+		css_put(css);
+	return batch->n;
+}
+EXPORT_SYMBOL_FOR_KVM(buslock_cg_reserve);
+
+/**
+ * buslock_cg_release - end a batch, giving back the bus locks not taken
+ * @batch: from buslock_cg_reserve(); nothing happens if it holds none
+ * @unused: how many of its bus locks the guest did not take
+ *
+ * They go back to the cgroup charged, wherever the task is now; a limit
+ * written since keeps them. Call where a css may be put: not from the
+ * scheduler's preemption notifiers.
+ */
+void buslock_cg_release(struct buslock_cg_batch *batch, unsigned int unused)
+{
+	if (!batch->n)
+		return;
+	if (unused) {
+		rcu_read_lock();
+		rate_cg_refund(css_rate_cg(batch->css), min(unused, batch->n),
+			       batch->seq);
+		rcu_read_unlock();
+	}
+	css_put(batch->css);
+	batch->css = NULL;
+	batch->n = 0;
+}
+EXPORT_SYMBOL_FOR_KVM(buslock_cg_release);
+
 /* Nanoseconds until the current task's path lets a bus lock through. */
 static u64 buslock_cg_conform_ns(void)
 {

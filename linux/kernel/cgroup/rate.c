@@ -141,6 +141,50 @@ void rate_bucket_uncharge(struct rate_bucket *b, const struct rate_params *p,
 }
 EXPORT_SYMBOL_IF_KUNIT(rate_bucket_uncharge);
 
+/**
+ * rate_bucket_room - events a borrower could take from a bucket now
+ * @b: the bucket
+ * @p: its parameters
+ * @now: the time, in nanoseconds of ktime_get_ns()
+ *
+ * Return: whole events, 0 if the bucket is at or past a borrower's limit.
+ */
+u64 rate_bucket_room(struct rate_bucket *b, const struct rate_params *p,
+		     u64 now)
+{
+	u64 ahead = rate_ahead(atomic64_read(&b->tat), now);
+	u64 limit = READ_ONCE(p->borrow);
+
+	return ahead < limit ? div64_u64(limit - ahead, p->cost) : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(rate_bucket_room);
+
+/**
+ * rate_bucket_try_charge_n - take @n events from a bucket as a borrower, or none
+ * @b: the bucket
+ * @p: its parameters
+ * @now: the time, in nanoseconds of ktime_get_ns()
+ * @n: how many, at most RATE_CG_MAX_REFUND
+ *
+ * Return: true if all @n conform and were charged.
+ */
+bool rate_bucket_try_charge_n(struct rate_bucket *b, const struct rate_params *p,
+			      u64 now, unsigned int n)
+{
+	u64 cost = min(n, RATE_CG_MAX_REFUND) * p->cost;
+	u64 limit = READ_ONCE(p->borrow);
+	s64 old = atomic64_read(&b->tat);
+	u64 ahead;
+
+	do {
+		ahead = rate_ahead(old, now) + cost;
+		if (ahead > limit)
+			return false;
+	} while (!atomic64_try_cmpxchg(&b->tat, &old, now + ahead));
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(rate_bucket_try_charge_n);
+
 /* Nanoseconds until @ahead drains to the limit of an event's status. */
 static u64 rate_over(const struct rate_params *p, u64 ahead, bool guaranteed)
 {
@@ -484,6 +528,23 @@ u64 rate_cg_charge_debt(struct rate_cg *leaf)
 	return stall > U64_MAX - now ? U64_MAX : now + stall;
 }
 
+/*
+ * Gives @n events back to the limits from @leaf up to, not including,
+ * @stop (NULL: all), except those published after @seq.
+ */
+static void rate_cg_unreserve(struct rate_cg *leaf, struct rate_cg *stop,
+			      unsigned int n, unsigned long seq)
+{
+	struct rate_params *p;
+	struct rate_cg *rcg;
+
+	for (rcg = leaf; rcg != stop && rcg->css.parent; rcg = rate_cg_parent(rcg)) {
+		p = rcu_dereference(rcg->limit_p);
+		if (p && (long)(p->seq - seq) <= 0)
+			rate_bucket_uncharge(&rcg->limit, p, n);
+	}
+}
+
 /**
  * rate_cg_charge_seq - the settings a charge that begins now is judged by
  *
@@ -512,17 +573,70 @@ unsigned long rate_cg_charge_seq(void)
  */
 void rate_cg_refund(struct rate_cg *leaf, unsigned int n, unsigned long seq)
 {
-	struct rate_params *p;
-	struct rate_cg *rcg;
-
 	if (WARN_ON_ONCE(n > RATE_CG_MAX_REFUND))
 		n = RATE_CG_MAX_REFUND;
+	rate_cg_unreserve(leaf, NULL, n, seq);
+	this_cpu_sub(leaf->stat->admitted, n);
+}
+
+/*
+ * The most events every limit on @leaf's path has room for as borrowers,
+ * capped at @max; reading the time once for all levels into @now.
+ */
+static unsigned int rate_cg_path_room(struct rate_cg *leaf, unsigned int max,
+				      u64 *now)
+{
+	struct rate_params *p;
+	struct rate_cg *rcg;
+	u64 room = max;
+
+	*now = ktime_get_ns();
+	for (rcg = leaf; rcg->css.parent && room; rcg = rate_cg_parent(rcg)) {
+		p = rcu_dereference(rcg->limit_p);
+		if (p)
+			room = min(room, rate_bucket_room(&rcg->limit, p, *now));
+	}
+	return room;
+}
+
+/**
+ * rate_cg_reserve - pay in advance for events that may happen without a charge
+ * @leaf: the cgroup the events will originate in
+ * @max: the most to reserve, at most RATE_CG_MAX_REFUND
+ * @seq: rate_cg_charge_seq() read before, for rate_cg_refund()
+ *
+ * The caller holds rcu_read_lock(). For a user that can let events happen
+ * unseen once they are paid for (AMD's Bus Lock Threshold counts down bus
+ * locks without an exit). Charges the same number of events to every
+ * limit on the path, as borrowers, all or none: half of what the fullest
+ * limit's borrowers have left, at most @max. A path far below its limits
+ * gets a batch; one near them, or whose room is kept for guaranteed
+ * events, gets none, so a reservation never takes a sibling's share.
+ * What is reserved counts as admitted; give back what goes unused with
+ * rate_cg_refund().
+ *
+ * Return: the number reserved, 0 for none.
+ */
+unsigned int rate_cg_reserve(struct rate_cg *leaf, unsigned int max,
+			     unsigned long seq)
+{
+	struct rate_params *p;
+	struct rate_cg *rcg;
+	unsigned int n;
+	u64 now;
+
+	n = rate_cg_path_room(leaf, min(2 * max, 2 * RATE_CG_MAX_REFUND), &now) / 2;
+	if (!n)
+		return 0;
 	for (rcg = leaf; rcg->css.parent; rcg = rate_cg_parent(rcg)) {
 		p = rcu_dereference(rcg->limit_p);
-		if (p && (long)(p->seq - seq) <= 0)
-			rate_bucket_uncharge(&rcg->limit, p, n);
+		if (p && !rate_bucket_try_charge_n(&rcg->limit, p, now, n)) {
+			rate_cg_unreserve(leaf, rcg, n, seq);
+			return 0;
+		}
 	}
-	this_cpu_sub(leaf->stat->admitted, n);
+	this_cpu_add(leaf->stat->admitted, n);
+	return n;
 }
 
 /**

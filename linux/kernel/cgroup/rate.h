@@ -167,6 +167,10 @@ bool rate_bucket_try_charge(struct rate_bucket *b, const struct rate_params *p,
 			    u64 now, bool guaranteed);
 void rate_bucket_uncharge(struct rate_bucket *b, const struct rate_params *p,
 			  unsigned int n);
+u64 rate_bucket_room(struct rate_bucket *b, const struct rate_params *p,
+		     u64 now);
+bool rate_bucket_try_charge_n(struct rate_bucket *b, const struct rate_params *p,
+			      u64 now, unsigned int n);
 u64 rate_bucket_charge_debt(struct rate_bucket *b, const struct rate_params *p,
 			    u64 now);
 u64 rate_bucket_conform_ns(struct rate_bucket *b, const struct rate_params *p,
@@ -181,6 +185,8 @@ void rate_cg_count(struct rate_cg *leaf);
 bool rate_cg_try_charge(struct rate_cg *leaf);
 unsigned long rate_cg_charge_seq(void);
 void rate_cg_refund(struct rate_cg *leaf, unsigned int n, unsigned long seq);
+unsigned int rate_cg_reserve(struct rate_cg *leaf, unsigned int max,
+			     unsigned long seq);
 u64 rate_cg_charge_debt(struct rate_cg *leaf);
 u64 rate_cg_conform_ns(struct rate_cg *leaf);
 bool rate_cg_limited(struct rate_cg *leaf);

@@ -168,6 +168,49 @@ static void refund_after_any_gap(struct kunit *test)
 }
 
 /*
+ * What a batch may take: after @gap of idle, a drained bucket has room
+ * for exactly min(depth, gap / cost) borrowers' events, at every cost
+ * and from every start; a batch of one more is refused and changes
+ * nothing, a batch of exactly that many empties the bucket.
+ */
+static void batch_after_each_gap(struct kunit *test, struct tbucket *tb,
+				 u64 t, u64 cost, u64 depth)
+{
+	u64 events, room, take;
+	int g;
+
+	rate_params_init(&tb->p, cost, depth, depth);
+	events = tb->p.depth / cost;
+	for (g = 0; g < ARRAY_SIZE(gaps); g++) {
+		/* Drained at t exactly: no part of a token left over. */
+		atomic64_set(&tb->b.tat, t + tb->p.depth);
+		t += gaps[g];
+		room = min(events, div64_u64(gaps[g], cost));
+		take = min_t(u64, room, RATE_CG_MAX_REFUND);
+		KUNIT_EXPECT_EQ(test, rate_bucket_room(&tb->b, &tb->p, t), room);
+		if (take < RATE_CG_MAX_REFUND)
+			KUNIT_EXPECT_FALSE(test, rate_bucket_try_charge_n(&tb->b, &tb->p,
+									  t, take + 1));
+		KUNIT_EXPECT_EQ(test, rate_bucket_room(&tb->b, &tb->p, t), room);
+		KUNIT_EXPECT_TRUE(test, rate_bucket_try_charge_n(&tb->b, &tb->p, t, take));
+		KUNIT_EXPECT_EQ_MSG(test, drain(tb, t), room - take,
+				    "cost %llu depth %llu gap %llu", cost, events, gaps[g]);
+	}
+}
+
+static void batch_takes_the_room_exactly(struct kunit *test)
+{
+	static const u64 depths[] = { 1, 2, 5, 100 };
+	struct tbucket *tb = new_tb(test, 1, 1, 1);
+	int s, c, d;
+
+	for (s = 0; s < ARRAY_SIZE(starts); s++)
+		for (c = 0; c < ARRAY_SIZE(costs); c++)
+			for (d = 0; d < ARRAY_SIZE(depths); d++)
+				batch_after_each_gap(test, tb, starts[s], costs[c], depths[d]);
+}
+
+/*
  * The documentation's example, "1000 100", on a VM that took no bus lock
  * for 161 days: the next lock takes no stall. Before the state was kept
  * in absolute time, it stalled the vCPU 52.5 days.
@@ -280,24 +323,26 @@ static void random_schedules_bounds(struct kunit *test)
 }
 
 /*
- * Refunds from chargers whose clock readings lag the true time by up to
- * a random lag, at random rates: each admitted event is refunded with
- * probability 1/4, at once or after later charges, so a refund often
- * reaches a bucket that others have charged or that has refilled. From
- * the first charge to any admitted one, admitted less refunded stays
- * within RATE * (T + lag) + BURST.
+ * Batches and refunds from chargers whose clock readings lag the true
+ * time by up to a random lag, at random rates: batches of 1 to 8 events
+ * (all or none), each event refunded with probability 1/4, at once or
+ * after later charges, so a refund often reaches a bucket that others
+ * have charged or that has refilled. From the first charge to any
+ * admitted one, admitted less refunded stays within
+ * RATE * (T + lag) + BURST.
  */
-static void refunds_keep_the_bound(struct kunit *test)
+static void batches_and_refunds_keep_the_bound(struct kunit *test)
 {
 	struct tbucket *tb = new_tb(test, 1, 1, 1);
-	u64 rate, burst, lag, now, first, net, held;
+	u64 rate, burst, lag, now, first, net, held, k;
 	struct rnd_state rnd;
+	unsigned int n;
 	int sched, step;
 
 	prandom_seed_state(&rnd, 20261205);
 	for (sched = 0; sched < SCHEDULES; sched++) {
 		rate = random_in(&rnd, 1, sched & 1 ? 1000 : RATE_CG_MAX_RATE);
-		burst = random_in(&rnd, 1, 8);
+		burst = random_in(&rnd, 1, 16);
 		lag = random_in(&rnd, 0, 4 * NSEC_PER_SEC / rate);
 		atomic64_set(&tb->b.tat, 0);
 		rate_params_init(&tb->p, DIV_ROUND_UP(NSEC_PER_SEC, rate), burst, burst);
@@ -307,14 +352,17 @@ static void refunds_keep_the_bound(struct kunit *test)
 		held = 0;
 		for (step = 0; step < STEPS * 4; step++) {
 			if (held && !(prandom_u32_state(&rnd) % 3)) {
-				rate_bucket_uncharge(&tb->b, &tb->p, 1);
-				held--;
-				net--;
+				k = random_in(&rnd, 1, held);
+				rate_bucket_uncharge(&tb->b, &tb->p, k);
+				held -= k;
+				net -= k;
 			}
-			if (charge(tb, now - random_in(&rnd, 0, lag), false)) {
+			n = random_in(&rnd, 1, 8);
+			if (rate_bucket_try_charge_n(&tb->b, &tb->p,
+						     now - random_in(&rnd, 0, lag), n)) {
 				first = first ?: now;
-				net++;
-				held += !(prandom_u32_state(&rnd) % 4);
+				net += n;
+				held += !(prandom_u32_state(&rnd) % 4) * n;
 				KUNIT_ASSERT_LE_MSG(test, net * NSEC_PER_SEC,
 						    rate * (now - first + lag) + burst * NSEC_PER_SEC,
 						    "rate %llu burst %llu lag %llu", rate, burst, lag);
@@ -581,7 +629,8 @@ static struct kunit_case rate_test_cases[] = {
 	KUNIT_CASE(burst_then_rate),
 	KUNIT_CASE(idle_gaps_at_every_rate),
 	KUNIT_CASE(refund_after_any_gap),
-	KUNIT_CASE(refunds_keep_the_bound),
+	KUNIT_CASE(batch_takes_the_room_exactly),
+	KUNIT_CASE(batches_and_refunds_keep_the_bound),
 	KUNIT_CASE(idle_limit_does_not_stall),
 	KUNIT_CASE(cost_rounds_up),
 	KUNIT_CASE(random_schedules_bounds),

@@ -461,6 +461,80 @@ static void test_spin(void)
 	kvm_vm_free(vm);
 }
 
+/* Rounds of bus locks, far below "1000 100": 20 every 50 ms, 400 a second */
+#define PACED_ROUNDS	25
+#define PACED_LOCKS	20
+#define PACED_GAP_S	0.05
+
+/* Exits and bus locks of @vcpu over PACED_ROUNDS paced rounds. */
+static double paced_rounds(struct kvm_vcpu *vcpu, unsigned long long *exits,
+			   unsigned long long *charged)
+{
+	unsigned long long exits0 = vcpu_get_stat(vcpu, exits);
+	unsigned long long locks0 = stat_field("locks");
+	double t0 = now_s();
+	int i;
+
+	for (i = 0; i < PACED_ROUNDS; i++) {
+		sleep_s(PACED_GAP_S);
+		run_bus_locks(vcpu, PACED_LOCKS);
+	}
+	*exits = vcpu_get_stat(vcpu, exits) - exits0;
+	*charged = stat_field("locks") - locks0;
+	return now_s() - t0;
+}
+
+/*
+ * AMD's Bus Lock Threshold is a count: far below its limit, a guest takes
+ * a batch of bus locks, paid for in advance, for one exit. Paced at 400 a
+ * second under "1000 100", the bus locks cost at most one exit per 4
+ * beyond the exits of the same rounds unlimited, and buslock.stat counts
+ * exactly the bus locks the guest took once KVM_RUN has returned (what a
+ * batch leaves unused goes back). A guest spinning at the limit gets no
+ * batch and still no more than the rate. Prints exits per second.
+ */
+static void test_batch(void)
+{
+	unsigned long long free_exits, paced_exits, charged, exits0, locks0;
+	int taken = PACED_ROUNDS * PACED_LOCKS, locks;
+	struct kvm_vcpu *vcpu;
+	struct spinner sp;
+	struct kvm_vm *vm;
+	double secs;
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	set_rate("max");
+	secs = paced_rounds(vcpu, &free_exits, &charged);
+	ksft_print_msg("  %d bus locks in rounds of %d every %.0f ms, unlimited: %llu exits in %.2f s (%.0f/s)\n",
+		       taken, PACED_LOCKS, PACED_GAP_S * 1000, free_exits, secs,
+		       free_exits / secs);
+	set_rate("1000 100");
+	secs = paced_rounds(vcpu, &paced_exits, &charged);
+	ksft_print_msg("  the same at \"1000 100\": %llu exits in %.2f s (%.0f/s), %llu charged\n",
+		       paced_exits, secs, paced_exits / secs, charged);
+	ksft_test_result(charged == taken &&
+			 paced_exits <= free_exits + taken / 4,
+			 "batch: far below its limit a guest takes bus locks in batches\n");
+	kvm_vm_free(vm);
+
+	vm = vm_create_with_one_vcpu(&vcpu, spin_code);
+	sp.vcpu = vcpu;
+	TEST_ASSERT(!pthread_create(&sp.thread, NULL, spin_vcpu, &sp), "pthread_create");
+	bus_locks_in(vm, 0.5, NULL);
+	exits0 = vcpu_get_stat(vcpu, exits);
+	locks0 = stat_field("locks");
+	locks = bus_locks_in(vm, 2.0, &secs);
+	ksft_print_msg("  spinning at \"1000 100\": %.0f bus locks/s, %.0f exits/s, %.0f charged/s\n",
+		       locks / secs, (vcpu_get_stat(vcpu, exits) - exits0) / secs,
+		       (stat_field("locks") - locks0) / secs);
+	ksft_test_result(locks >= 1000 && within_rate(locks, 1000, 100, secs, 1),
+			 "batch: a guest spinning at its limit gets no more than the rate\n");
+	set_rate("max");
+	*(int *)addr_gva2hva(vm, (gva_t)&spin_stop) = 1;
+	pthread_join(sp.thread, NULL);
+	kvm_vm_free(vm);
+}
+
 static void *run_to_done(void *arg)
 {
 	struct kvm_vcpu *vcpu = arg;
@@ -701,7 +775,7 @@ int main(void)
 	TEST_ASSERT(!write_file(CG_TEST "/cgroup.subtree_control", "+buslock"),
 		    "enable buslock in " CG_TEST);
 
-	ksft_set_plan(13);
+	ksft_set_plan(15);
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	test_stall(vcpu);
 	test_signal(vcpu);
@@ -717,6 +791,7 @@ int main(void)
 	test_moved();
 	test_alternate();
 	test_nested();
+	test_batch();
 	test_cap();
 
 	write_file(CG_ROOT "/cgroup.procs", buf);
