@@ -334,7 +334,7 @@ static void random_schedules_bounds(struct kunit *test)
 static void batches_and_refunds_keep_the_bound(struct kunit *test)
 {
 	struct tbucket *tb = new_tb(test, 1, 1, 1);
-	u64 rate, burst, lag, now, first, net, held, k;
+	u64 rate, burst, lag, now, first, net, held, k, bound;
 	struct rnd_state rnd;
 	unsigned int n;
 	int sched, step;
@@ -363,9 +363,10 @@ static void batches_and_refunds_keep_the_bound(struct kunit *test)
 				first = first ?: now;
 				net += n;
 				held += !(prandom_u32_state(&rnd) % 4) * n;
-				KUNIT_ASSERT_LE_MSG(test, net * NSEC_PER_SEC,
-						    rate * (now - first + lag) + burst * NSEC_PER_SEC,
-						    "rate %llu burst %llu lag %llu", rate, burst, lag);
+				bound = rate * (now - first + lag) + burst * NSEC_PER_SEC;
+				KUNIT_ASSERT_LE_MSG(test, net * NSEC_PER_SEC, bound,
+						    "rate %llu burst %llu lag %llu",
+						    rate, burst, lag);
 			}
 			now += random_in(&rnd, 0, 2 * NSEC_PER_SEC / rate);
 			if (!(prandom_u32_state(&rnd) % 128))

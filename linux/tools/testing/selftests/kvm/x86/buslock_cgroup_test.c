@@ -505,12 +505,12 @@ static void test_batch(void)
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	set_rate("max");
 	secs = paced_rounds(vcpu, &free_exits, &charged);
-	ksft_print_msg("  %d bus locks in rounds of %d every %.0f ms, unlimited: %llu exits in %.2f s (%.0f/s)\n",
+	ksft_print_msg("  %d bus locks, %d per %.0f ms, no limit: %llu exits in %.2f s, %.0f/s\n",
 		       taken, PACED_LOCKS, PACED_GAP_S * 1000, free_exits, secs,
 		       free_exits / secs);
 	set_rate("1000 100");
 	secs = paced_rounds(vcpu, &paced_exits, &charged);
-	ksft_print_msg("  the same at \"1000 100\": %llu exits in %.2f s (%.0f/s), %llu charged\n",
+	ksft_print_msg("  the same at \"1000 100\": %llu exits in %.2f s, %.0f/s, %llu charged\n",
 		       paced_exits, secs, paced_exits / secs, charged);
 	ksft_test_result(charged == taken &&
 			 paced_exits <= free_exits + taken / 4,
@@ -524,7 +524,7 @@ static void test_batch(void)
 	exits0 = vcpu_get_stat(vcpu, exits);
 	locks0 = stat_field("locks");
 	locks = bus_locks_in(vm, 2.0, &secs);
-	ksft_print_msg("  spinning at \"1000 100\": %.0f bus locks/s, %.0f exits/s, %.0f charged/s\n",
+	ksft_print_msg("  spinning at \"1000 100\": %.0f bus locks, %.0f exits, %.0f charged/s\n",
 		       locks / secs, (vcpu_get_stat(vcpu, exits) - exits0) / secs,
 		       (stat_field("locks") - locks0) / secs);
 	ksft_test_result(locks >= 1000 && within_rate(locks, 1000, 100, secs, 1),
