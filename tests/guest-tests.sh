@@ -120,9 +120,20 @@ run_kvmstall() {
 	esac
 	t=$kdir/buslock_cgroup_test
 	[ -x "$t" ] || { echo "RESULT fail kvmstall (not built)"; return; }
+	# The stalls it causes show in the kvm_cgroup_stall tracepoint
+	local tr=/sys/kernel/tracing ev=events/kvm/kvm_cgroup_stall/enable stalls
+	[ -e $tr/$ev ] || mount -t tracefs nodev $tr 2>/dev/null
+	echo 1 > $tr/$ev && echo > $tr/trace
 	(cd "$kdir" && timeout "$per_test_timeout" stdbuf -oL -eL "$t") 2>&1 |
 		sed 's/^1\.\.0 # SKIP/not ok 1 buslock_cgroup_test skipped:/' |
 		tap_results kvmstall
+	stalls=$(grep -c 'kvm_cgroup_stall: vcpu [0-9]* bus_lock_ns [1-9]' $tr/trace)
+	echo 0 > $tr/$ev
+	if [ "${stalls:-0}" -gt 0 ]; then
+		echo "RESULT pass kvmstall:tracepoint ($stalls kvm_cgroup_stall events)"
+	else
+		echo "RESULT fail kvmstall:tracepoint (no kvm_cgroup_stall event)"
+	fi
 }
 
 run_bats() {

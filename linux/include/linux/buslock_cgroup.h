@@ -7,6 +7,7 @@
 
 #include <linux/atomic.h>
 #include <linux/cgroup.h>
+#include <linux/jump_label.h>
 #include <linux/types.h>
 
 struct cgroup_subsys_state;
@@ -28,6 +29,7 @@ struct buslock_cg_batch {
 
 #ifdef CONFIG_CGROUP_BUSLOCK
 extern atomic_t buslock_cg_seq;
+DECLARE_STATIC_KEY_FALSE(buslock_cg_limited_key);
 
 u64 buslock_cg_charge(void);
 int buslock_cg_stall(u64 *deadline);
@@ -40,6 +42,15 @@ void buslock_cg_release(struct buslock_cg_batch *batch, unsigned int unused);
 static inline unsigned int buslock_cg_path_seq(void)
 {
 	return atomic_read_acquire(&buslock_cg_seq);
+}
+
+/*
+ * True while some buslock.rate is finite: until then no task's bus locks
+ * are limited, whatever buslock_cg_path_seq() says. A static branch.
+ */
+static inline bool buslock_cg_any_limit(void)
+{
+	return static_branch_unlikely(&buslock_cg_limited_key);
 }
 
 /* False when the controller is disabled with cgroup_disable=buslock. */
@@ -78,6 +89,11 @@ static inline void buslock_cg_release(struct buslock_cg_batch *batch,
 static inline unsigned int buslock_cg_path_seq(void)
 {
 	return 0;
+}
+
+static inline bool buslock_cg_any_limit(void)
+{
+	return false;
 }
 
 static inline bool buslock_cg_enabled(void)

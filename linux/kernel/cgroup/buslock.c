@@ -27,8 +27,12 @@
 atomic_t buslock_cg_seq = ATOMIC_INIT(0);
 EXPORT_SYMBOL_FOR_KVM(buslock_cg_seq);
 
-/* On while some buslock.rate is finite: until then a charge only counts. */
-static DEFINE_STATIC_KEY_FALSE(buslock_cg_limited_key);
+/*
+ * On while some buslock.rate is finite: until then a charge only counts,
+ * and KVM need not look at buslock_cg_seq before a VM-entry.
+ */
+DEFINE_STATIC_KEY_FALSE(buslock_cg_limited_key);
+EXPORT_SYMBOL_FOR_KVM(buslock_cg_limited_key);
 
 /* Release: a reader that sees the new count sees the new limits. */
 static void buslock_cg_seq_bump(void)

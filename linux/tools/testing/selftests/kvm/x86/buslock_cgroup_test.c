@@ -260,18 +260,28 @@ static bool near(double got, double want, double tol)
 	return got > want - tol && got < want + tol;
 }
 
-/* Three bus locks at "2 1": the first is free, the others 0.5 s each. */
+/*
+ * Three bus locks at "2 1": the first is free, the others 0.5 s each,
+ * two stalls in KVM's stats with the time they slept.
+ */
 static void test_stall(struct kvm_vcpu *vcpu)
 {
 	unsigned long long locks = stat_field("locks");
+	unsigned long long stalls = vcpu_get_stat(vcpu, bus_lock_stalls);
+	unsigned long long slept_ns = vcpu_get_stat(vcpu, cgroup_stall_ns);
 	double t0;
 
 	set_rate("2 1");
 	sleep(1);	/* a full bucket */
 	t0 = now_s();
 	run_bus_locks(vcpu, 3);
+	stalls = vcpu_get_stat(vcpu, bus_lock_stalls) - stalls;
+	slept_ns = vcpu_get_stat(vcpu, cgroup_stall_ns) - slept_ns;
+	ksft_print_msg("  %llu stalls in KVM's stats, %.3f s asleep\n",
+		       stalls, slept_ns / 1e9);
 	ksft_test_result(near(now_s() - t0, 1.0, 0.25) &&
-			 stat_field("locks") == locks + 3,
+			 stat_field("locks") == locks + 3 && stalls == 2 &&
+			 near(slept_ns / 1e9, 1.0, 0.25),
 			 "stall: the vCPU waits as long as buslock.rate asks\n");
 }
 
