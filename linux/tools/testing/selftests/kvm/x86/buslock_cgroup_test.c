@@ -154,6 +154,14 @@ static double now_s(void)
 }
 
 /* A field of @cg's buslock.stat */
+static void sleep_s(double secs)
+{
+	struct timespec ts = { .tv_sec = secs, .tv_nsec = (secs - (long)secs) * 1e9 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static unsigned long long cg_stat_field(const char *cg, const char *field)
 {
 	char buf[512], *p;
@@ -339,6 +347,53 @@ static void *probe_preempted(void *arg)
 	return NULL;
 }
 
+static void *run_until_signal(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	long r = __vcpu_run(vcpu);
+
+	TEST_ASSERT(r == -1 && errno == EINTR, "KVM_RUN: %ld, errno %d", r, errno);
+	return NULL;
+}
+
+/*
+ * A vCPU that halts once its stall has ended must not stay marked
+ * preempted: the guest would take its idle CPU for a busy one. At "1 1"
+ * three bus locks owe 2 s; a signal ends KVM_RUN during the first stall,
+ * the VMM halts the vCPU, and KVM_RUN from another thread serves the
+ * rest of the stall and blocks. The flag is read while it is blocked.
+ */
+static void test_steal_halted(struct kvm_vcpu *vcpu, struct kvm_steal_time *st)
+{
+	struct kvm_mp_state halted = { .mp_state = KVM_MP_STATE_HALTED };
+	struct kvm_mp_state runnable = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value.tv_usec = 300000 };
+	int before = guest_bus_locks(vcpu->vm);
+	pthread_t thread;
+	int preempted;
+
+	set_rate("1 1");
+	sleep(2);
+	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
+	set_bus_locks(vcpu->vm, 3);
+	setitimer(ITIMER_REAL, &it, NULL);
+	TEST_ASSERT(__vcpu_run(vcpu) == -1 && errno == EINTR, "KVM_RUN not interrupted");
+	vcpu_mp_state_set(vcpu, &halted);
+	TEST_ASSERT(!pthread_create(&thread, NULL, run_until_signal, vcpu), "pthread_create");
+	sleep_s(1.5);	/* the stall ends at 1 s */
+	preempted = READ_ONCE(st->preempted);
+	pthread_kill(thread, SIGALRM);
+	pthread_join(thread, NULL);
+	vcpu_mp_state_set(vcpu, &runnable);
+	run_to_sync(vcpu);
+	set_bus_locks(vcpu->vm, 0);
+	run_to_sync(vcpu);
+	TEST_ASSERT_EQ(guest_bus_locks(vcpu->vm), before + 3);
+	ksft_test_result(!(preempted & KVM_VCPU_PREEMPTED),
+			 "steal: a vCPU halted after its stall is not left marked preempted\n");
+}
+
 /* At "1 1" two bus locks owe 1 s: steal time must grow by about that. */
 static void test_steal(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
 {
@@ -363,6 +418,7 @@ static void test_steal(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
 			 "steal: a stalled vCPU is marked preempted\n");
 	ksft_test_result(READ_ONCE(probe.st->steal) - steal0 > 800000000ull,
 			 "steal: steal time grows by the stall\n");
+	test_steal_halted(vcpu, probe.st);
 	vcpu_set_msr(vcpu, MSR_KVM_STEAL_TIME, 0);
 }
 
@@ -396,14 +452,6 @@ static void *spin_vcpu(void *arg)
 	TEST_ASSERT_KVM_EXIT_REASON(sp->vcpu, KVM_EXIT_IO);
 	TEST_ASSERT_EQ(get_ucall(sp->vcpu, &uc), UCALL_DONE);
 	return NULL;
-}
-
-static void sleep_s(double secs)
-{
-	struct timespec ts = { .tv_sec = secs, .tv_nsec = (secs - (long)secs) * 1e9 };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
 }
 
 /*
@@ -785,13 +833,14 @@ int main(void)
 	TEST_ASSERT(!write_file(CG_TEST "/cgroup.subtree_control", "+buslock"),
 		    "enable buslock in " CG_TEST);
 
-	ksft_set_plan(15);
+	ksft_set_plan(16);
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	test_stall(vcpu);
 	test_signal(vcpu);
 	if (kvm_cpu_has(X86_FEATURE_KVM_STEAL_TIME)) {
 		test_steal(vm, vcpu);
 	} else {
+		ksft_test_result_skip("steal: no KVM steal time\n");
 		ksft_test_result_skip("steal: no KVM steal time\n");
 		ksft_test_result_skip("steal: no KVM steal time\n");
 	}
