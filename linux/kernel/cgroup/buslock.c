@@ -14,6 +14,7 @@
 #include <linux/cgroup.h>
 #include <linux/jump_label.h>
 #include <linux/kvm_types.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 
 #include "rate.h"
@@ -214,19 +215,51 @@ static int buslock_stat_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
+/*
+ * A vCPU thread in guest mode looks at the sequence count again only at
+ * its next VM-exit, which a guest alone on a nohz_full CPU may not take
+ * for a long time: make the tasks whose limits changed exit now. Only
+ * those running on another CPU get an IPI; a migration kicks none while
+ * no limit is finite, as then no vCPU needs to look.
+ */
+static void buslock_cg_kick_subtree(struct cgroup_subsys_state *top)
+{
+	struct cgroup_subsys_state *css;
+	struct css_task_iter it;
+	struct task_struct *task;
+
+	rcu_read_lock();
+	css_for_each_descendant_pre(css, top) {
+		css_task_iter_start(css, 0, &it);
+		while ((task = css_task_iter_next(&it)))
+			kick_process(task);
+		css_task_iter_end(&it);
+	}
+	rcu_read_unlock();
+}
+
 static ssize_t buslock_rate_write(struct kernfs_open_file *of, char *buf,
 				  size_t nbytes, loff_t off)
 {
 	ssize_t ret = rate_cg_limit_write(of, buf, nbytes, off);
 
-	if (ret >= 0)
+	if (ret >= 0) {
 		buslock_cg_seq_bump();
+		buslock_cg_kick_subtree(of_css(of));
+	}
 	return ret;
 }
 
 static void buslock_attach(struct cgroup_taskset *tset)
 {
+	struct cgroup_subsys_state *css;
+	struct task_struct *task;
+
 	buslock_cg_seq_bump();
+	if (!buslock_cg_any_limit())
+		return;
+	cgroup_taskset_for_each(task, css, tset)
+		kick_process(task);
 }
 
 static struct cftype buslock_files[] = {
