@@ -648,9 +648,10 @@ static void test_nested(void)
 	set_rate("max");	/* lets a stuck L2 go */
 	pthread_join(thread, NULL);
 	/* A tick during each stall, or the case proves nothing */
-	TEST_ASSERT(ticks >= L2_BUS_LOCKS - 1, "L1 ticked only %d times", ticks);
-	ksft_test_result(done == L2_BUS_LOCKS && near(took, 1.0, 0.4) &&
-			 charged == L2_BUS_LOCKS,
+	if (ticks < L2_BUS_LOCKS - 1)
+		ksft_print_msg("  L1 did not tick during each stall: nothing shown\n");
+	ksft_test_result(ticks >= L2_BUS_LOCKS - 1 && done == L2_BUS_LOCKS &&
+			 near(took, 1.0, 0.4) && charged == L2_BUS_LOCKS,
 			 "nested: L2 gets past a stall longer than L1's tick, each bus lock charged once\n");
 	kvm_vm_free(vm);
 }
