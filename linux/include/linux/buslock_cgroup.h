@@ -19,11 +19,13 @@ struct cgroup_subsys_state;
  * struct buslock_cg_batch - bus locks paid for before the guest takes them
  * @css: the buslock cgroup charged, pinned while @n is not zero
  * @seq: the settings the charge was judged by
+ * @at: when it was charged, in nanoseconds of ktime_get_ns()
  * @n: how many are reserved; 0 for no batch
  */
 struct buslock_cg_batch {
 	struct cgroup_subsys_state *css;
 	unsigned long seq;
+	u64 at;
 	unsigned int n;
 };
 

@@ -15,10 +15,12 @@ struct cgroup_subsys_state;
  * @css: the snp cgroup charged, pinned until snp_cg_commit() or
  *	 snp_cg_uncharge(); NULL for none
  * @seq: the settings the charge was judged by
+ * @at: when it was charged, in nanoseconds of ktime_get_ns()
  */
 struct snp_cg_charge {
 	struct cgroup_subsys_state *css;
 	unsigned long seq;
+	u64 at;
 };
 
 bool snp_cg_try_charge(struct snp_cg_charge *charge);

@@ -35,10 +35,14 @@ EXPORT_SYMBOL_FOR_KVM(buslock_cg_seq);
 DEFINE_STATIC_KEY_FALSE(buslock_cg_limited_key);
 EXPORT_SYMBOL_FOR_KVM(buslock_cg_limited_key);
 
-/* Release: a reader that sees the new count sees the new limits. */
+/*
+ * Fully ordered: a reader that sees the new count sees the new limits,
+ * and a kick that follows sees a vCPU that entered the guest before it
+ * could see the count (the vCPU checks it again with interrupts off).
+ */
 static void buslock_cg_seq_bump(void)
 {
-	atomic_inc_return_release(&buslock_cg_seq);
+	atomic_inc_return(&buslock_cg_seq);
 }
 
 /**
@@ -101,10 +105,14 @@ EXPORT_SYMBOL_FOR_KVM(buslock_cg_charge);
  * bus locks without an exit as this reserves. They are charged now, to
  * every level of the current task's cgroup, as borrowers and only where
  * every level has room for twice as many (rate_cg_reserve()): a path far
- * below its limits saves exits, one near them gets nothing, and since
- * every bus lock is paid for before it happens, no limit admits more
- * than it would one exit at a time. Call from the vCPU thread; the
- * cgroup charged stays pinned until buslock_cg_release().
+ * below its limits saves exits, one near them gets nothing. Every bus
+ * lock is paid for before it happens, so over the long run no limit
+ * admits more than its rate; but a batch may be spent later than it was
+ * paid for, so over an interval T a level sees at most
+ * RATE * T + BURST + V * (1 + BUSLOCK_CG_MAX_BATCH) bus locks, V vCPUs
+ * charging, where one exit at a time gives RATE * T + BURST + V. Call
+ * from the vCPU thread; the cgroup charged stays pinned until
+ * buslock_cg_release().
  *
  * Return: the number of bus locks reserved, 0 for none.
  */
@@ -119,10 +127,9 @@ unsigned int buslock_cg_reserve(struct buslock_cg_batch *batch,
 	    !static_branch_unlikely(&buslock_cg_limited_key))
 		return 0;
 	css = task_get_css(current, buslock_cgrp_id);
-	batch->seq = rate_cg_charge_seq();
 	rcu_read_lock();
-	batch->n = rate_cg_reserve(css_rate_cg(css),
-				   min(max, BUSLOCK_CG_MAX_BATCH), batch->seq);
+	batch->n = rate_cg_reserve(css_rate_cg(css), min(max, BUSLOCK_CG_MAX_BATCH),
+				   &batch->seq, &batch->at);
 	rcu_read_unlock();
 	if (batch->n)
 		batch->css = css;
@@ -137,8 +144,10 @@ EXPORT_SYMBOL_FOR_KVM(buslock_cg_reserve);
  * @batch: from buslock_cg_reserve(); nothing happens if it holds none
  * @unused: how many of its bus locks the guest did not take
  *
- * They go back to the cgroup charged, wherever the task is now; a limit
- * written since keeps them. Call where a css may be put: not from the
+ * They go back to the cgroup charged, wherever the task is now, while
+ * that is exact: within the time the batch's bus locks cost at each
+ * limit since it was reserved (rate_cg_refund()). A limit written since
+ * keeps them, as does one whose bucket may have refilled meanwhile. Call where a css may be put: not from the
  * scheduler's preemption notifiers.
  */
 void buslock_cg_release(struct buslock_cg_batch *batch, unsigned int unused)
@@ -148,7 +157,7 @@ void buslock_cg_release(struct buslock_cg_batch *batch, unsigned int unused)
 	if (unused) {
 		rcu_read_lock();
 		rate_cg_refund(css_rate_cg(batch->css), min(unused, batch->n),
-			       batch->seq);
+			       batch->n, batch->seq, batch->at);
 		rcu_read_unlock();
 	}
 	css_put(batch->css);
@@ -238,12 +247,19 @@ static void buslock_cg_kick_subtree(struct cgroup_subsys_state *top)
 	rcu_read_unlock();
 }
 
+/*
+ * Only a write that puts a limit on a path or takes the last one off can
+ * change which vCPUs must detect bus locks: a new RATE or BURST reaches
+ * their next charge by itself, and a writer rewriting the same setting
+ * in a loop interrupts nobody.
+ */
 static ssize_t buslock_rate_write(struct kernfs_open_file *of, char *buf,
 				  size_t nbytes, loff_t off)
 {
-	ssize_t ret = rate_cg_limit_write(of, buf, nbytes, off);
+	bool toggled;
+	ssize_t ret = rate_cg_set_limit(of, buf, nbytes, &toggled);
 
-	if (ret >= 0) {
+	if (ret >= 0 && toggled) {
 		buslock_cg_seq_bump();
 		buslock_cg_kick_subtree(of_css(of));
 	}

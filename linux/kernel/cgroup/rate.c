@@ -142,6 +142,34 @@ void rate_bucket_uncharge(struct rate_bucket *b, const struct rate_params *p,
 EXPORT_SYMBOL_IF_KUNIT(rate_bucket_uncharge);
 
 /**
+ * rate_bucket_refund - give back events, if that is still exact
+ * @b: the bucket
+ * @p: the parameters they were charged with
+ * @n: how many to give back, at most @span
+ * @span: how many were charged together, at @at
+ * @at: the time of the charge or earlier, in nanoseconds of ktime_get_ns()
+ * @now: the time, read after @at
+ *
+ * The charge put the TAT at least @span costs past @at, and only this
+ * charge's own refund takes that back, so until @now reaches there the
+ * TAT has stayed ahead of the clock: taking the events out leaves the
+ * bucket as it would be had they never been charged. Later the bucket
+ * may have refilled and been charged again, and giving them back would
+ * admit events no limit allows: then they stay charged.
+ *
+ * Return: true if they were given back.
+ */
+bool rate_bucket_refund(struct rate_bucket *b, const struct rate_params *p,
+			unsigned int n, unsigned int span, u64 at, u64 now)
+{
+	if (now > at && now - at >= (u64)min(span, RATE_CG_MAX_REFUND) * p->cost)
+		return false;
+	rate_bucket_uncharge(b, p, min(n, span));
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(rate_bucket_refund);
+
+/**
  * rate_bucket_room - events a borrower could take from a bucket now
  * @b: the bucket
  * @p: its parameters
@@ -171,11 +199,13 @@ EXPORT_SYMBOL_IF_KUNIT(rate_bucket_room);
 bool rate_bucket_try_charge_n(struct rate_bucket *b, const struct rate_params *p,
 			      u64 now, unsigned int n)
 {
-	u64 cost = min(n, RATE_CG_MAX_REFUND) * p->cost;
 	u64 limit = READ_ONCE(p->borrow);
 	s64 old = atomic64_read(&b->tat);
-	u64 ahead;
+	u64 ahead, cost;
 
+	if (WARN_ON_ONCE(n > RATE_CG_MAX_REFUND))
+		return false;
+	cost = n * p->cost;
 	do {
 		ahead = rate_ahead(old, now) + cost;
 		if (ahead > limit)
@@ -529,11 +559,13 @@ u64 rate_cg_charge_debt(struct rate_cg *leaf)
 }
 
 /*
- * Gives @n events back to the limits from @leaf up to, not including,
- * @stop (NULL: all), except those published after @seq.
+ * Gives @n of @span events charged at @at back to the limits from @leaf
+ * up to, not including, @stop (NULL: all), where that is still exact
+ * at @now (rate_bucket_refund()), except those published after @seq.
  */
 static void rate_cg_unreserve(struct rate_cg *leaf, struct rate_cg *stop,
-			      unsigned int n, unsigned long seq)
+			      unsigned int n, unsigned int span,
+			      unsigned long seq, u64 at, u64 now)
 {
 	struct rate_params *p;
 	struct rate_cg *rcg;
@@ -541,7 +573,7 @@ static void rate_cg_unreserve(struct rate_cg *leaf, struct rate_cg *stop,
 	for (rcg = leaf; rcg != stop && rcg->css.parent; rcg = rate_cg_parent(rcg)) {
 		p = rcu_dereference(rcg->limit_p);
 		if (p && (long)(p->seq - seq) <= 0)
-			rate_bucket_uncharge(&rcg->limit, p, n);
+			rate_bucket_refund(&rcg->limit, p, n, span, at, now);
 	}
 }
 
@@ -561,21 +593,26 @@ unsigned long rate_cg_charge_seq(void)
 /**
  * rate_cg_refund - give back admitted events that never reached the resource
  * @leaf: the cgroup they were charged to, pinned by the caller since
- * @n: how many, at most RATE_CG_MAX_REFUND
+ * @n: how many, at most @span
+ * @span: how many were charged together, at most RATE_CG_MAX_REFUND
  * @seq: rate_cg_charge_seq() read before they were charged
+ * @at: ktime_get_ns() read before they were charged
  *
  * The caller holds rcu_read_lock(). Every limit on the path gets @n
- * events back, however long ago they were charged, unless its parameters
+ * events back while that is exact, that is until @span of its costs have
+ * passed since @at (rate_bucket_refund()), and unless its parameters
  * were published after @seq: as for a rollback, a setting written since
- * keeps the charge, so a refund can never give it a token it did not
- * take. The shares keep what they took: a refunded event counts against
- * its subtree's guaranteed room until that drains, never for it.
+ * keeps the charge. So a refund never gives a limit a token it would not
+ * have had; a late one gives nothing. The shares keep what they took: a
+ * refunded event counts against its subtree's guaranteed room until that
+ * drains, never for it. The stat files stop counting the events.
  */
-void rate_cg_refund(struct rate_cg *leaf, unsigned int n, unsigned long seq)
+void rate_cg_refund(struct rate_cg *leaf, unsigned int n, unsigned int span,
+		    unsigned long seq, u64 at)
 {
-	if (WARN_ON_ONCE(n > RATE_CG_MAX_REFUND))
-		n = RATE_CG_MAX_REFUND;
-	rate_cg_unreserve(leaf, NULL, n, seq);
+	if (WARN_ON_ONCE(span > RATE_CG_MAX_REFUND || n > span))
+		return;
+	rate_cg_unreserve(leaf, NULL, n, span, seq, at, ktime_get_ns());
 	this_cpu_sub(leaf->stat->admitted, n);
 }
 
@@ -588,22 +625,26 @@ static unsigned int rate_cg_path_room(struct rate_cg *leaf, unsigned int max,
 {
 	struct rate_params *p;
 	struct rate_cg *rcg;
+	bool limited = false;
 	u64 room = max;
 
 	*now = ktime_get_ns();
 	for (rcg = leaf; rcg->css.parent && room; rcg = rate_cg_parent(rcg)) {
 		p = rcu_dereference(rcg->limit_p);
-		if (p)
+		if (p) {
 			room = min(room, rate_bucket_room(&rcg->limit, p, *now));
+			limited = true;
+		}
 	}
-	return room;
+	return limited ? room : 0;
 }
 
 /**
  * rate_cg_reserve - pay in advance for events that may happen without a charge
  * @leaf: the cgroup the events will originate in
  * @max: the most to reserve, at most RATE_CG_MAX_REFUND
- * @seq: rate_cg_charge_seq() read before, for rate_cg_refund()
+ * @seq: set to the settings it was judged by, for rate_cg_refund()
+ * @at: set to the time of the charge, for rate_cg_refund()
  *
  * The caller holds rcu_read_lock(). For a user that can let events happen
  * unseen once they are paid for (AMD's Bus Lock Threshold counts down bus
@@ -615,23 +656,24 @@ static unsigned int rate_cg_path_room(struct rate_cg *leaf, unsigned int max,
  * What is reserved counts as admitted; give back what goes unused with
  * rate_cg_refund().
  *
- * Return: the number reserved, 0 for none.
+ * Return: the number reserved, 0 for none (also with no limit on the
+ * path); with @seq and @at set for rate_cg_refund().
  */
 unsigned int rate_cg_reserve(struct rate_cg *leaf, unsigned int max,
-			     unsigned long seq)
+			     unsigned long *seq, u64 *at)
 {
 	struct rate_params *p;
 	struct rate_cg *rcg;
 	unsigned int n;
-	u64 now;
 
-	n = rate_cg_path_room(leaf, min(2 * max, 2 * RATE_CG_MAX_REFUND), &now) / 2;
+	*seq = rate_cg_charge_seq();
+	n = rate_cg_path_room(leaf, min(2 * max, 2 * RATE_CG_MAX_REFUND), at) / 2;
 	if (!n)
 		return 0;
 	for (rcg = leaf; rcg->css.parent; rcg = rate_cg_parent(rcg)) {
 		p = rcu_dereference(rcg->limit_p);
-		if (p && !rate_bucket_try_charge_n(&rcg->limit, p, now, n)) {
-			rate_cg_unreserve(leaf, rcg, n, seq);
+		if (p && !rate_bucket_try_charge_n(&rcg->limit, p, *at, n)) {
+			rate_cg_unreserve(leaf, rcg, n, n, *seq, *at, *at);
 			return 0;
 		}
 	}
@@ -1162,14 +1204,24 @@ int rate_cg_limit_show(struct seq_file *sf, void *v)
 	return 0;
 }
 
-ssize_t rate_cg_limit_write(struct kernfs_open_file *of, char *buf,
-			    size_t nbytes, loff_t off)
+/**
+ * rate_cg_set_limit - write a cgroup's limit file
+ * @of: the file
+ * @buf: what was written, NUL-terminated
+ * @nbytes: its length
+ * @toggled: set to whether the cgroup went from "max" to a limit or back
+ *
+ * Return: @nbytes, or an error and nothing changed.
+ */
+ssize_t rate_cg_set_limit(struct kernfs_open_file *of, char *buf,
+			  size_t nbytes, bool *toggled)
 {
 	struct rate_cg *rcg = css_rate_cg(of_css(of));
 	u64 rate, burst, old_rate, old_burst;
 	bool was, is;
 	int ret;
 
+	*toggled = false;
 	/* An embedded NUL would hide the rest of the write from the parser. */
 	if (strlen(buf) != nbytes)
 		return -EINVAL;
@@ -1198,8 +1250,17 @@ ssize_t rate_cg_limit_write(struct kernfs_open_file *of, char *buf,
 	/* ... and off once it is gone, or was never published. */
 	if (rcg->rate == RATE_CG_UNLIMITED && (was || is) && rcg->limited_key)
 		static_branch_dec(rcg->limited_key);
+	*toggled = was != (rcg->rate != RATE_CG_UNLIMITED);
 	mutex_unlock(&rate_cg_mutex);
 	return ret ?: nbytes;
+}
+
+ssize_t rate_cg_limit_write(struct kernfs_open_file *of, char *buf,
+			    size_t nbytes, loff_t off)
+{
+	bool toggled;
+
+	return rate_cg_set_limit(of, buf, nbytes, &toggled);
 }
 
 u64 rate_cg_weight_read(struct cgroup_subsys_state *css, struct cftype *cft)

@@ -171,6 +171,8 @@ u64 rate_bucket_room(struct rate_bucket *b, const struct rate_params *p,
 		     u64 now);
 bool rate_bucket_try_charge_n(struct rate_bucket *b, const struct rate_params *p,
 			      u64 now, unsigned int n);
+bool rate_bucket_refund(struct rate_bucket *b, const struct rate_params *p,
+			unsigned int n, unsigned int span, u64 at, u64 now);
 u64 rate_bucket_charge_debt(struct rate_bucket *b, const struct rate_params *p,
 			    u64 now);
 u64 rate_bucket_conform_ns(struct rate_bucket *b, const struct rate_params *p,
@@ -184,9 +186,10 @@ int rate_cg_parse(char *buf, u64 *rate, u64 *burst);
 void rate_cg_count(struct rate_cg *leaf);
 bool rate_cg_try_charge(struct rate_cg *leaf);
 unsigned long rate_cg_charge_seq(void);
-void rate_cg_refund(struct rate_cg *leaf, unsigned int n, unsigned long seq);
+void rate_cg_refund(struct rate_cg *leaf, unsigned int n, unsigned int span,
+		    unsigned long seq, u64 at);
 unsigned int rate_cg_reserve(struct rate_cg *leaf, unsigned int max,
-			     unsigned long seq);
+			     unsigned long *seq, u64 *at);
 u64 rate_cg_charge_debt(struct rate_cg *leaf);
 u64 rate_cg_conform_ns(struct rate_cg *leaf);
 bool rate_cg_limited(struct rate_cg *leaf);
@@ -200,6 +203,8 @@ void rate_cg_css_offline(struct cgroup_subsys_state *css);
 void rate_cg_css_free(struct cgroup_subsys_state *css);
 void rate_cg_stat_read(struct rate_cg *rcg, struct rate_cg_stat *sum);
 int rate_cg_limit_show(struct seq_file *sf, void *v);
+ssize_t rate_cg_set_limit(struct kernfs_open_file *of, char *buf,
+			  size_t nbytes, bool *toggled);
 ssize_t rate_cg_limit_write(struct kernfs_open_file *of, char *buf,
 			    size_t nbytes, loff_t off);
 u64 rate_cg_weight_read(struct cgroup_subsys_state *css, struct cftype *cft);

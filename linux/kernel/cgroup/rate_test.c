@@ -144,7 +144,7 @@ static void refund_then_idle(struct kunit *test, struct tbucket *tb, u64 start,
 		events = tb->p.depth / cost;
 		r = min_t(u64, refund, events);
 		KUNIT_ASSERT_EQ(test, drain(tb, start), events);
-		rate_bucket_uncharge(&tb->b, &tb->p, r);
+		KUNIT_ASSERT_TRUE(test, rate_bucket_refund(&tb->b, &tb->p, r, r, start, start));
 		want = min(events, r + div64_u64(gap, cost));
 		KUNIT_EXPECT_EQ_MSG(test, drain(tb, start + gap), want,
 				    "cost %llu depth %llu refund %u gap %llu",
@@ -173,6 +173,39 @@ static void refund_after_any_gap(struct kunit *test)
  * and from every start; a batch of one more is refused and changes
  * nothing, a batch of exactly that many empties the bucket.
  */
+/*
+ * A refund after its charge's interval has passed gives nothing: the
+ * bucket may have refilled and been charged again, and the token would
+ * be one too many. At depth 1: A at t, B at t + 2 costs, then A's refund
+ * must not let C through beside B. Within the interval it is exact.
+ */
+static void late_refund_gives_nothing(struct kunit *test)
+{
+	struct tbucket *tb = new_tb(test, 1, 1, 1);
+	u64 t, cost;
+	int s, c;
+
+	for (s = 0; s < ARRAY_SIZE(starts); s++)
+		for (c = 0; c < ARRAY_SIZE(costs); c++) {
+			cost = costs[c];
+			t = starts[s];
+			atomic64_set(&tb->b.tat, 0);
+			rate_params_init(&tb->p, cost, 1, 1);
+			KUNIT_ASSERT_TRUE(test, charge(tb, t, false));
+			KUNIT_ASSERT_TRUE(test, charge(tb, t + 2 * cost, false));
+			KUNIT_EXPECT_FALSE(test, rate_bucket_refund(&tb->b, &tb->p, 1, 1, t,
+								    t + 2 * cost));
+			KUNIT_EXPECT_FALSE(test, charge(tb, t + 2 * cost, false));
+			/* Within the interval: given back, and taken again. */
+			t += 3 * cost;
+			KUNIT_ASSERT_TRUE(test, charge(tb, t, false));
+			KUNIT_EXPECT_TRUE(test, rate_bucket_refund(&tb->b, &tb->p, 1, 1, t,
+								   t + cost - 1));
+			KUNIT_EXPECT_TRUE(test, charge(tb, t + cost - 1, false));
+			KUNIT_EXPECT_FALSE(test, charge(tb, t + cost - 1, false));
+		}
+}
+
 static void batch_after_each_gap(struct kunit *test, struct tbucket *tb,
 				 u64 t, u64 cost, u64 depth)
 {
@@ -325,20 +358,47 @@ static void random_schedules_bounds(struct kunit *test)
 /*
  * Batches and refunds from chargers whose clock readings lag the true
  * time by up to a random lag, at random rates: batches of 1 to 8 events
- * (all or none), each event refunded with probability 1/4, at once or
- * after later charges, so a refund often reaches a bucket that others
- * have charged or that has refilled. From the first charge to any
- * admitted one, admitted less refunded stays within
- * RATE * (T + lag) + BURST.
+ * (all or none); one in four held, and given back in part at a random
+ * later step, when the batch's interval may have passed and the bucket
+ * refilled and been charged again (then nothing comes back). Between
+ * any two events kept (admitted, not given back), no more were kept
+ * than RATE * (T + lag) + BURST.
  */
+struct held_batch {
+	u64 at;
+	unsigned int first, n;
+};
+
+static void check_kept_window(struct kunit *test, u64 *at, bool *kept,
+			      unsigned int n, u64 rate, u64 burst, u64 lag)
+{
+	unsigned int i, j, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (kept[i])
+			at[k++] = at[i];
+	for (j = 0; j < k; j++)
+		for (i = j; i < k && i < j + burst + 64; i++)
+			KUNIT_ASSERT_LE_MSG(test, (i - j + 1) * NSEC_PER_SEC,
+					    rate * (at[i] - at[j] + lag) + burst * NSEC_PER_SEC,
+					    "rate %llu burst %llu lag %llu", rate, burst, lag);
+}
+
 static void batches_and_refunds_keep_the_bound(struct kunit *test)
 {
+	u64 *at = kunit_kcalloc(test, MAX_EVENTS, sizeof(*at), GFP_KERNEL);
+	bool *kept = kunit_kcalloc(test, MAX_EVENTS, sizeof(*kept), GFP_KERNEL);
+	struct held_batch *held = kunit_kcalloc(test, STEPS, sizeof(*held), GFP_KERNEL);
 	struct tbucket *tb = new_tb(test, 1, 1, 1);
-	u64 rate, burst, lag, now, first, net, held, k, bound;
+	u64 rate, burst, lag, now, reading;
+	unsigned int n, k, ev, nheld, i;
+	struct held_batch *h;
 	struct rnd_state rnd;
-	unsigned int n;
 	int sched, step;
 
+	KUNIT_ASSERT_NOT_NULL(test, at);
+	KUNIT_ASSERT_NOT_NULL(test, kept);
+	KUNIT_ASSERT_NOT_NULL(test, held);
 	prandom_seed_state(&rnd, 20261205);
 	for (sched = 0; sched < SCHEDULES; sched++) {
 		rate = random_in(&rnd, 1, sched & 1 ? 1000 : RATE_CG_MAX_RATE);
@@ -347,31 +407,31 @@ static void batches_and_refunds_keep_the_bound(struct kunit *test)
 		atomic64_set(&tb->b.tat, 0);
 		rate_params_init(&tb->p, DIV_ROUND_UP(NSEC_PER_SEC, rate), burst, burst);
 		now = starts[prandom_u32_state(&rnd) % 3] + prandom_u32_state(&rnd);
-		first = 0;
-		net = 0;
-		held = 0;
-		for (step = 0; step < STEPS * 4; step++) {
-			if (held && !(prandom_u32_state(&rnd) % 3)) {
-				k = random_in(&rnd, 1, held);
-				rate_bucket_uncharge(&tb->b, &tb->p, k);
-				held -= k;
-				net -= k;
+		ev = 0;
+		nheld = 0;
+		for (step = 0; step < STEPS && ev + 8 <= MAX_EVENTS; step++) {
+			if (nheld && !(prandom_u32_state(&rnd) % 3)) {
+				h = &held[--nheld];
+				k = random_in(&rnd, 1, h->n);
+				if (rate_bucket_refund(&tb->b, &tb->p, k, h->n, h->at, now))
+					for (i = h->first + h->n - k; i < h->first + h->n; i++)
+						kept[i] = false;
 			}
 			n = random_in(&rnd, 1, 8);
-			if (rate_bucket_try_charge_n(&tb->b, &tb->p,
-						     now - random_in(&rnd, 0, lag), n)) {
-				first = first ?: now;
-				net += n;
-				held += !(prandom_u32_state(&rnd) % 4) * n;
-				bound = rate * (now - first + lag) + burst * NSEC_PER_SEC;
-				KUNIT_ASSERT_LE_MSG(test, net * NSEC_PER_SEC, bound,
-						    "rate %llu burst %llu lag %llu",
-						    rate, burst, lag);
+			reading = now - random_in(&rnd, 0, lag);
+			if (rate_bucket_try_charge_n(&tb->b, &tb->p, reading, n)) {
+				if (!(prandom_u32_state(&rnd) % 4))
+					held[nheld++] = (struct held_batch){ reading, ev, n };
+				for (i = 0; i < n; i++, ev++) {
+					at[ev] = now;
+					kept[ev] = true;
+				}
 			}
 			now += random_in(&rnd, 0, 2 * NSEC_PER_SEC / rate);
 			if (!(prandom_u32_state(&rnd) % 128))
 				now += gaps[prandom_u32_state(&rnd) % ARRAY_SIZE(gaps)];
 		}
+		check_kept_window(test, at, kept, ev, rate, burst, lag);
 	}
 }
 
@@ -630,6 +690,7 @@ static struct kunit_case rate_test_cases[] = {
 	KUNIT_CASE(burst_then_rate),
 	KUNIT_CASE(idle_gaps_at_every_rate),
 	KUNIT_CASE(refund_after_any_gap),
+	KUNIT_CASE(late_refund_gives_nothing),
 	KUNIT_CASE(batch_takes_the_room_exactly),
 	KUNIT_CASE(batches_and_refunds_keep_the_bound),
 	KUNIT_CASE(idle_limit_does_not_stall),

@@ -49,6 +49,7 @@ bool snp_cg_try_charge(struct snp_cg_charge *charge)
 		return true;
 	css = task_get_css(current, snp_cgrp_id);
 	charge->seq = rate_cg_charge_seq();
+	charge->at = ktime_get_ns();
 	rcu_read_lock();
 	if (static_branch_unlikely(&snp_cg_limited))
 		admitted = rate_cg_try_charge(css_rate_cg(css));
@@ -83,15 +84,16 @@ EXPORT_SYMBOL_FOR_KVM(snp_cg_commit);
  * For a request that failed before the firmware (a guest address KVM
  * could not read) or that userspace answered instead (an extended
  * request's certificates: EAGAIN, ENOSPC, EIO). The cgroup charged gets
- * the request back, wherever the task is now; a limit written since the
- * charge keeps it.
+ * the request back, wherever the task is now, if that is still exact:
+ * within one interval of each limit since the charge (rate_cg_refund());
+ * a limit written since the charge keeps it too.
  */
 void snp_cg_uncharge(struct snp_cg_charge *charge)
 {
 	if (!charge->css)
 		return;
 	rcu_read_lock();
-	rate_cg_refund(css_rate_cg(charge->css), 1, charge->seq);
+	rate_cg_refund(css_rate_cg(charge->css), 1, 1, charge->seq, charge->at);
 	rcu_read_unlock();
 	snp_cg_commit(charge);
 }

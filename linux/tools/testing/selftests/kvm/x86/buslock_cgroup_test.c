@@ -370,6 +370,7 @@ static void test_steal_halted(struct kvm_vcpu *vcpu, struct kvm_steal_time *st)
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct itimerval it = { .it_value.tv_usec = 300000 };
 	int before = guest_bus_locks(vcpu->vm);
+	unsigned long long stalls;
 	pthread_t thread;
 	int preempted;
 
@@ -377,8 +378,11 @@ static void test_steal_halted(struct kvm_vcpu *vcpu, struct kvm_steal_time *st)
 	sleep(2);
 	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
 	set_bus_locks(vcpu->vm, 3);
+	stalls = vcpu_get_stat(vcpu, bus_lock_stalls);
 	setitimer(ITIMER_REAL, &it, NULL);
 	TEST_ASSERT(__vcpu_run(vcpu) == -1 && errno == EINTR, "KVM_RUN not interrupted");
+	/* The signal must have cut a stall short, or this shows nothing */
+	stalls = vcpu_get_stat(vcpu, bus_lock_stalls) - stalls;
 	vcpu_mp_state_set(vcpu, &halted);
 	TEST_ASSERT(!pthread_create(&thread, NULL, run_until_signal, vcpu), "pthread_create");
 	sleep_s(1.5);	/* the stall ends at 1 s */
@@ -390,7 +394,7 @@ static void test_steal_halted(struct kvm_vcpu *vcpu, struct kvm_steal_time *st)
 	set_bus_locks(vcpu->vm, 0);
 	run_to_sync(vcpu);
 	TEST_ASSERT_EQ(guest_bus_locks(vcpu->vm), before + 3);
-	ksft_test_result(!(preempted & KVM_VCPU_PREEMPTED),
+	ksft_test_result(stalls && !(preempted & KVM_VCPU_PREEMPTED),
 			 "steal: a vCPU halted after its stall is not left marked preempted\n");
 }
 
@@ -560,6 +564,11 @@ static void test_batch(void)
 	struct kvm_vm *vm;
 	double secs;
 
+	if (!host_cpu_is_amd) {
+		/* Intel's exit comes after each bus lock: nothing to batch */
+		ksft_test_result_skip("batch: AMD's Bus Lock Threshold only\n");
+		goto spin;
+	}
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	set_rate("max");
 	secs = paced_rounds(vcpu, &free_exits, &charged);
@@ -574,7 +583,7 @@ static void test_batch(void)
 			 paced_exits <= free_exits + taken / 4,
 			 "batch: far below its limit a guest takes bus locks in batches\n");
 	kvm_vm_free(vm);
-
+spin:
 	vm = vm_create_with_one_vcpu(&vcpu, spin_code);
 	sp.vcpu = vcpu;
 	TEST_ASSERT(!pthread_create(&sp.thread, NULL, spin_vcpu, &sp), "pthread_create");
@@ -585,7 +594,8 @@ static void test_batch(void)
 	ksft_print_msg("  spinning at \"1000 100\": %.0f bus locks, %.0f exits, %.0f charged/s\n",
 		       locks / secs, (vcpu_get_stat(vcpu, exits) - exits0) / secs,
 		       (stat_field("locks") - locks0) / secs);
-	ksft_test_result(locks >= 1000 && within_rate(locks, 1000, 100, secs, 1),
+	/* At least a third of the rate, or a loaded host proved nothing */
+	ksft_test_result(locks >= 300 * secs && within_rate(locks, 1000, 100, secs, 1),
 			 "batch: a guest spinning at its limit gets no more than the rate\n");
 	set_rate("max");
 	*(int *)addr_gva2hva(vm, (gva_t)&spin_stop) = 1;
