@@ -224,6 +224,15 @@ static inline void *shim_alloc_percpu(void)
 #define this_cpu_inc(x)		(shim_this_cpu_lval(x) += 1)
 #define this_cpu_add(x, v)	(shim_this_cpu_lval(x) += (v))
 #define this_cpu_dec(x)		(shim_this_cpu_lval(x) -= 1)
+#define this_cpu_sub(x, v)	(shim_this_cpu_lval(x) -= (v))
+
+/* A kernel WARN is a bug here too: the model stops at once. */
+static inline void shim_warn(const char *file, int line)
+{
+	fprintf(stderr, "WARN_ON_ONCE at %s:%d\n", file, line);
+	abort();
+}
+#define WARN_ON_ONCE(c) ({ bool __c = !!(c); if (__c) shim_warn(__FILE__, __LINE__); __c; })
 #define for_each_possible_cpu(cpu) \
 	for ((cpu) = 0; (cpu) < SHIM_NR_CPUS; (cpu)++)
 

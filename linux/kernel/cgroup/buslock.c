@@ -147,8 +147,9 @@ EXPORT_SYMBOL_FOR_KVM(buslock_cg_reserve);
  * They go back to the cgroup charged, wherever the task is now, while
  * that is exact: within the time the batch's bus locks cost at each
  * limit since it was reserved (rate_cg_refund()). A limit written since
- * keeps them, as does one whose bucket may have refilled meanwhile. Call where a css may be put: not from the
- * scheduler's preemption notifiers.
+ * keeps them, as does one whose bucket may have refilled meanwhile.
+ * Call where a css may be put: not from the scheduler's preemption
+ * notifiers.
  */
 void buslock_cg_release(struct buslock_cg_batch *batch, unsigned int unused)
 {
