@@ -174,10 +174,30 @@ static void refund_after_any_gap(struct kunit *test)
  * nothing, a batch of exactly that many empties the bucket.
  */
 /*
+ * A refund an idle gap after its charge is given only within the
+ * charge's interval, and either way leaves the bucket exactly full.
+ */
+static void late_refund_after_gaps(struct kunit *test, struct tbucket *tb, u64 t)
+{
+	u64 cost = tb->p.cost;
+	int g;
+
+	for (g = 0; g < ARRAY_SIZE(gaps); g++) {
+		t += 2 * cost;
+		KUNIT_ASSERT_EQ(test, drain(tb, t), 1);
+		KUNIT_EXPECT_EQ(test, rate_bucket_refund(&tb->b, &tb->p, 1, 1, t,
+							 t + gaps[g]), gaps[g] < cost);
+		KUNIT_EXPECT_EQ(test, drain(tb, t + gaps[g]), 1);
+		t += gaps[g];
+	}
+}
+
+/*
  * A refund after its charge's interval has passed gives nothing: the
  * bucket may have refilled and been charged again, and the token would
  * be one too many. At depth 1: A at t, B at t + 2 costs, then A's refund
- * must not let C through beside B. Within the interval it is exact.
+ * must not let C through beside B. Within the interval it is exact. After
+ * idle gaps of a second to ten years, a refund gives nothing either.
  */
 static void late_refund_gives_nothing(struct kunit *test)
 {
@@ -203,6 +223,7 @@ static void late_refund_gives_nothing(struct kunit *test)
 								   t + cost - 1));
 			KUNIT_EXPECT_TRUE(test, charge(tb, t + cost - 1, false));
 			KUNIT_EXPECT_FALSE(test, charge(tb, t + cost - 1, false));
+			late_refund_after_gaps(test, tb, t);
 		}
 }
 
