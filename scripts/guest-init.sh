@@ -31,6 +31,15 @@ for keep in "/run/top $top" "/run/build $build"; do
 		mount --move "$1" "$2"
 	fi
 done
+# The disks of scripts/vm-run.sh, named as udev names them; the scratch
+# disk mounted, the swap disk left for the suites that want swap on.
+mkdir -p /dev/disk/by-id /run/scratch
+for b in /sys/block/vd*; do
+	[ -r "$b/serial" ] || continue
+	ln -sf "../../${b##*/}" "/dev/disk/by-id/virtio-$(cat "$b/serial")"
+done
+[ -b /dev/disk/by-id/virtio-scratch ] &&
+	mount -t ext2 /dev/disk/by-id/virtio-scratch /run/scratch
 mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 mount -t debugfs debugfs /sys/kernel/debug
 ln -sf /proc/self/fd /dev/fd

@@ -83,7 +83,7 @@ pkgs=(linux-source-6.12 build-essential bc bison flex libelf-dev libssl-dev
       ccache cpio xz-utils kmod qemu-system-x86 bats cgroup-tools sparse
       python3 git rsync libcap-dev clang libclang-rt-14-dev valgrind
       gnuplot-nox iproute2 jq runc crun podman busybox-static python3-prometheus-client
-      libjansson-dev
+      libjansson-dev e2fsprogs util-linux
       meson ninja-build gperf pkg-config libmount-dev python3-jinja2 dpkg-dev
       libglib2.0-dev libpixman-1-dev zlib1g-dev libcap-ng-dev libattr1-dev seabios)
 

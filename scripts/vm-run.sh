@@ -5,7 +5,8 @@
 #
 # The host root is shared read-only over 9p and becomes the guest root;
 # the command runs as root in the current directory with cgroup2 mounted
-# at /sys/fs/cgroup. The console streams to stdout. The exit status is the
+# at /sys/fs/cgroup, an empty ext2 scratch disk at /run/scratch and a swap
+# disk at /dev/disk/by-id/virtio-swap (not enabled). The console streams to stdout. The exit status is the
 # command's, except that the run fails when the guest kernel log shows a
 # warning, BUG, lockdep, KASAN or UBSAN report, an Oops or a panic, or the
 # run exceeds VM_TIMEOUT seconds (default 1200). What the command writes
@@ -34,6 +35,23 @@ chmod -R a+rwX "$run"
 # Bus Lock Threshold: the guest's kvm_amd takes real bus-lock exits.
 # QEMU=qemu-system-x86_64 boots Debian's own, which lacks it.
 qemu=${QEMU:-$("$TOP/scripts/build-qemu.sh")} || die "no QEMU: scripts/build-qemu.sh failed"
+
+# A writable scratch disk and a swap disk, new for every run, sparse
+# files beside the run directory: the guest's root is the host's,
+# read-only, and its tmpfs cannot hold what some tests need (a page
+# cache that is written back, swap for anonymous and shmem pages). The
+# guest finds them by serial (scripts/guest-init.sh): scratch is an empty
+# ext2 filesystem, swap a swap area.
+disks=$(mktemp -d "${TMPDIR:-/tmp}/vmdisks.XXXXXX")
+trap 'rm -rf "$run" "$disks"' EXIT
+truncate -s "${VM_SCRATCH_SIZE:-2G}" "$disks/scratch.img" &&
+	mkfs.ext2 -q -F "$disks/scratch.img" || die "cannot make the scratch disk (mkfs.ext2)"
+# mkswap warns of a sparse or world-readable file (it cannot tell that
+# the guest sees a disk): allocated, and the owner's only.
+swap_img=$disks/swap.img
+{ fallocate -l "${VM_SWAP_SIZE:-1G}" "$swap_img" || truncate -s "${VM_SWAP_SIZE:-1G}" "$swap_img"; } &&
+	chmod 600 "$swap_img" && mkswap "$swap_img" > /dev/null ||
+	die "cannot make the swap disk (mkswap)"
 
 # KVM only where it really works: on these hosts QEMU aborts with it.
 accel=tcg,thread=multi
@@ -67,6 +85,10 @@ timeout --foreground -k 10 "$timeout" \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev local,id=run,path="$run",security_model=none \
 	-device virtio-9p-pci,fsdev=run,mount_tag=vmrun \
+	-drive file="$disks/scratch.img",format=raw,if=none,id=scratch,cache=unsafe \
+	-device virtio-blk-pci,drive=scratch,serial=scratch \
+	-drive file="$disks/swap.img",format=raw,if=none,id=swap,cache=unsafe \
+	-device virtio-blk-pci,drive=swap,serial=swap \
 	2>&1 | tee "$run/console"
 qrc=${PIPESTATUS[0]}
 if [ -n "${VM_OUT:-}" ] && [ -n "$(ls -A "$run/out")" ]; then

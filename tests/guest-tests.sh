@@ -258,31 +258,39 @@ systemd_handoff() {
 }
 
 # The upstream cgroup selftests run on a local root filesystem, as on the
-# machines they are written for. test_kmem_basic looks up 100000 names
-# that do not exist in "/" and counts the negative dentries: on the
-# guest's 9p root each lookup is a round trip to QEMU (measured on 7.3:
-# 467 s of test_kmem's 654 s; all of test_kmem takes 130 s on the local
-# root), and tmpfs will not do, as it keeps no negative dentries (the
-# test fails there).
-# An ext2 image on a loop device, in the guest's memory, keeps them as
-# ext4 does. It stays mounted at /run/localroot for the whole suite, one
-# superblock, as a machine's root does.
-local_root=/run/localroot
+# machines they are written for: the scratch disk of scripts/vm-run.sh.
+# test_kmem_basic looks up 100000 names that do not exist in "/" and
+# counts the negative dentries: on the guest's 9p root each lookup is a
+# round trip to QEMU (measured on 7.3: 467 s of test_kmem's 654 s; all of
+# test_kmem takes 130 s on a local root), and tmpfs will not do, as it
+# keeps no negative dentries (the test fails there). The programs run
+# from a copy on it too: test_memcontrol makes its page-cache files with
+# open(".", O_TMPFILE), which the read-only 9p root refuses (EROFS), and
+# on tmpfs they would be shmem, which only swap can reclaim. Swap is on
+# for the suite (test_memcg_swap_max_peak and the reclaim tests use it).
+local_root=/run/scratch
+local_sdir=/cgroup-selftests
+swap_dev=/dev/disk/by-id/virtio-swap
 local_root_setup() {
-	local img=/tmp/localroot.img
-	truncate -s 32M "$img" && mkfs.ext2 -q -F "$img" &&
-		mkdir -p "$local_root" && mount -o loop "$img" "$local_root"
+	local t
+	mountpoint -q "$local_root" || { echo "no scratch disk at $local_root"; return 1; }
+	mkdir -p "$local_root$local_sdir" || return 1
+	for t in $upstream_tests; do
+		[ -x "$sdir/$t" ] && { cp "$sdir/$t" "$local_root$local_sdir/" || return 1; }
+	done
+	swapon "$swap_dev" || { echo "cannot turn swap on: $swap_dev"; return 1; }
 }
 
 local_root_teardown() {
-	umount "$local_root" && rm -f /tmp/localroot.img
+	swapoff "$swap_dev"
+	rm -rf "${local_root:?}$local_sdir"
 }
 
 # in_local_root DIR COMMAND...: COMMAND in DIR, in a mount namespace of
 # its own whose root is the local root, every top-level directory of the
-# guest's root bound back at its own path. Only lookups in "/" itself
-# differ: the suite's directory is still the 9p one, as on the base. Set
-# up once for the suite: measured, about 20 s each time.
+# guest's root bound back at its own path: "/" itself and DIR are on the
+# local root, everything below the guest's own directories is as before.
+# Set up once for the suite: measured, about 20 s each time.
 in_local_root() {
 	unshare -m --propagation private bash -c '
 		r=/mnt dir=$1
@@ -325,7 +333,7 @@ upstream_programs() {
 	local t results again
 	results=$(mktemp)
 	for t in $upstream_tests; do
-		[ -x "$sdir/$t" ] || { echo "RESULT fail upstream:$t (not built)"; continue; }
+		[ -x "$t" ] || { echo "RESULT fail upstream:$t (not built)"; continue; }
 		echo "=== upstream $t"
 		SECONDS=0
 		upstream_program "$t" | tee "$results"
@@ -342,10 +350,10 @@ upstream_programs() {
 
 run_upstream() {
 	if ! local_root_setup; then
-		echo "RESULT fail upstream (no local root: ext2 on a loop device)"
+		echo "RESULT fail upstream (no local root: the scratch disk and swap of scripts/vm-run.sh)"
 		return
 	fi
-	in_local_root "$sdir" bash -c "$(declare -p sdir per_test_timeout upstream_tests expected
+	in_local_root "$local_sdir" bash -c "$(declare -p per_test_timeout upstream_tests expected
 		declare -f tap_results failed_but_pass_on_base upstream_program upstream_programs)
 		upstream_programs"
 	local_root_teardown
