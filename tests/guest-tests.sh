@@ -200,7 +200,8 @@ run_systemd_stock() {
 	fi
 	if [ "$(cat /proc/1/comm)" = systemd ]; then
 		RATE_CHARGE=$sdir/rate_charge timeout "$per_test_timeout" \
-			bats --tap "$here/systemd-stock.bats" 2>&1 | tap_results "bats:systemd-stock" plan
+			bats --tap ${SYSTEMD_BATS_FILTER:+--filter "$SYSTEMD_BATS_FILTER"} \
+			"$here/systemd-stock.bats" 2>&1 | tap_results "bats:systemd-stock" plan
 		return
 	fi
 	systemd_handoff /lib/systemd systemd_stock

@@ -21,23 +21,6 @@ setup_file() {
 	done
 	# The runtimes' state lives in the guest's /run (a tmpfs).
 	mkdir -p /run/runc /run/crun
-	# podman always asks for a /dev/mqueue mount, and the test kernel has
-	# no POSIX message queues: crun, minus that one mount.
-	cat > "$BATS_FILE_TMPDIR/crun-no-mqueue" <<-'EOF'
-	#!/bin/sh
-	prev= bundle=
-	for a; do
-		case $prev in --bundle|-b) bundle=$a ;; esac
-		prev=$a
-	done
-	if [ -n "$bundle" ] && [ -f "$bundle/config.json" ]; then
-		jq '.mounts |= map(select(.destination != "/dev/mqueue"))' \
-			"$bundle/config.json" > "$bundle/config.json.new" &&
-			mv "$bundle/config.json.new" "$bundle/config.json"
-	fi
-	exec crun "$@"
-	EOF
-	chmod +x "$BATS_FILE_TMPDIR/crun-no-mqueue"
 	# tools/oci-hook, built as an operator would, and a hooks.d entry
 	# that runs it for the containers that carry its annotations
 	cc -O2 -Wall -Wextra -Werror -o "$BATS_FILE_TMPDIR/rate-oci-hook" \
@@ -206,7 +189,7 @@ podman_() {
 	local t=$BATS_FILE_TMPDIR/podman
 	podman --root "$t/storage" --runroot "$t/run" --storage-driver vfs \
 		--cgroup-manager=cgroupfs --events-backend=file \
-		--runtime "$BATS_FILE_TMPDIR/crun-no-mqueue" "$@"
+		--runtime "$BATS_TEST_DIRNAME/crun-no-mqueue" "$@"
 }
 
 # podman_run OPTION... -- COMMAND...: run COMMAND in a container of the

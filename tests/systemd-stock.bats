@@ -40,7 +40,10 @@ setup_file() {
 	local rootfs=$BATS_FILE_TMPDIR/rootfs
 	mkdir -p "$rootfs/bin" /run/runc /run/crun
 	cp /bin/busybox "$rootfs/bin/"
-	ln -s busybox "$rootfs/bin/sleep"
+	local applet
+	for applet in sleep sh cat sed; do
+		ln -s busybox "$rootfs/bin/$applet"
+	done
 }
 
 teardown() {
@@ -178,10 +181,6 @@ bundle() {
 	mv "$BUNDLE/config.new" "$BUNDLE/config.json"
 }
 
-# crun 1.8.1's systemd driver is not here: in the one run it had, it
-# refused the keys ("the requested cgroup controller `snp` is not
-# available") after runc's had set them in the same slice; why was not
-# looked into. tests/runtimes.bats runs crun with its cgroupfs driver.
 @test "runc with its systemd driver sets a container's keys in a slice that cgroup-rate@ holds" {
 	echo "snp.req_rate=20 20" > $CONF/vms.slice.conf
 	systemctl enable --now cgroup-rate@vms.slice.service
@@ -222,4 +221,82 @@ bundle() {
 	systemctl stop tvm.service "$slice"
 	systemctl disable "cgroup-rate@$slice.service"
 	rm -f "$CONF/$slice.conf"
+}
+
+# crun's systemd driver puts the container in a sub-cgroup of its scope,
+# "container" by default, and enables there only the controllers it
+# knows: the scope's subtree_control never gets snp, so the keys are
+# refused. The annotation run.oci.systemd.subgroup="" (crun(1)) makes
+# the scope itself the container's cgroup, and its parent is the slice
+# cgroup-rate@ holds. Also what CRI-O and podman pass down to crun.
+@test "crun with its systemd driver: refused in its sub-cgroup, set on the scope with run.oci.systemd.subgroup empty" {
+	echo "snp.req_rate=20 20" > $CONF/vms.slice.conf
+	systemctl enable --now cgroup-rate@vms.slice.service
+	grep -qw snp "$(vms_cg)/cgroup.subtree_control"
+	local log=$BATS_TEST_TMPDIR/create.log rc=0
+	bundle "vms.slice:crun:ctr" '{"snp.req_rate": "5 10", "snp.weight": "300"}'
+	# the premise: crun's default sub-cgroup has no snp
+	timeout 120 crun --systemd-cgroup create --bundle "$BUNDLE" ctr \
+		< /dev/null > "$log" 2>&1 || rc=$?
+	cat "$log"
+	[ "$rc" -ne 0 ]
+	grep -q 'controller `snp` is not available' "$log"
+	timeout 60 crun --systemd-cgroup delete --force ctr 2>/dev/null || true
+	systemctl stop crun-ctr.scope 2>/dev/null || true
+	# the workaround: no sub-cgroup
+	jq '.annotations["run.oci.systemd.subgroup"] = ""' "$BUNDLE/config.json" \
+		> "$BUNDLE/config.new" && mv "$BUNDLE/config.new" "$BUNDLE/config.json"
+	rc=0
+	timeout 120 crun --systemd-cgroup create --bundle "$BUNDLE" ctr \
+		< /dev/null > "$log" 2>&1 || rc=$?
+	cat "$log"
+	systemctl status --no-pager crun-ctr.scope || true
+	[ "$rc" -eq 0 ]
+	[ "$(systemctl show -P ControlGroup crun-ctr.scope)" = /vms.slice/crun-ctr.scope ]
+	[ "$(cat "$(vms_cg)/crun-ctr.scope/snp.req_rate")" = "5 10" ]
+	[ "$(cat "$(vms_cg)/crun-ctr.scope/snp.weight")" = 300 ]
+	[ "$(cat "$(vms_cg)/snp.req_rate")" = "20 20" ]
+	systemctl daemon-reload
+	[ "$(cat "$(vms_cg)/crun-ctr.scope/snp.req_rate")" = "5 10" ]
+	timeout 60 crun --systemd-cgroup delete --force ctr
+}
+
+# podman_sd ARGS...: podman with its systemd cgroup manager (the default
+# on a systemd host), its state in the test's tmpfs, vfs storage, crun
+# without the /dev/mqueue mount the test kernel cannot make
+podman_sd() {
+	local t=$BATS_FILE_TMPDIR/podman
+	timeout 180 podman --root "$t/storage" --runroot "$t/run" --storage-driver vfs \
+		--cgroup-manager=systemd --events-backend=file \
+		--runtime "$BATS_TEST_DIRNAME/crun-no-mqueue" "$@"
+}
+
+# podman_sd_run OPTION...: a container in vms.slice that prints its
+# cgroup and its snp.req_rate; the guest's kernel has no seccomp, IPC or
+# cgroup namespaces
+podman_sd_run() {
+	# shellcheck disable=SC2016
+	podman_sd run --rm --network none --cgroupns host --ipc host \
+		--security-opt seccomp=unconfined --log-driver k8s-file \
+		--cgroup-parent vms.slice "$@" --rootfs "$BATS_FILE_TMPDIR/rootfs" \
+		/bin/sh -c 'p=$(sed -n "s/^0:://p" /proc/self/cgroup)
+			    echo "cgroup $p"
+			    echo "snp $(cat /sys/fs/cgroup$p/snp.req_rate)"'
+}
+
+@test "podman with its systemd cgroup manager: --cgroup-conf lands on the scope with run.oci.systemd.subgroup empty" {
+	echo "snp.req_rate=20 20" > $CONF/vms.slice.conf
+	systemctl enable --now cgroup-rate@vms.slice.service
+	# the premise: crun's default sub-cgroup has no snp
+	run podman_sd_run --cgroup-conf "snp.req_rate=5 10"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'controller `snp` is not available'* ]]
+	run podman_sd_run --annotation run.oci.systemd.subgroup= \
+		--cgroup-conf "snp.req_rate=5 10"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cgroup /vms.slice/libpod-"*".scope"* ]]
+	[[ "$output" == *"snp 5 10"* ]]
+	[ "$(cat "$(vms_cg)/snp.req_rate")" = "20 20" ]
 }
