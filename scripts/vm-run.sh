@@ -36,13 +36,16 @@ chmod -R a+rwX "$run"
 # QEMU=qemu-system-x86_64 boots Debian's own, which lacks it.
 qemu=${QEMU:-$("$TOP/scripts/build-qemu.sh")} || die "no QEMU: scripts/build-qemu.sh failed"
 
-# A writable scratch disk and a swap disk, new for every run, sparse
-# files beside the run directory: the guest's root is the host's,
+# A writable scratch disk and a swap disk, new for every run, files in
+# TMPDIR (the scratch disk sparse, the swap disk allocated: 1 GiB of host
+# disk per guest while it runs): the guest's root is the host's,
 # read-only, and its tmpfs cannot hold what some tests need (a page
 # cache that is written back, swap for anonymous and shmem pages). The
 # guest finds them by serial (scripts/guest-init.sh): scratch is an empty
 # ext2 filesystem, swap a swap area.
 disks=$(mktemp -d "${TMPDIR:-/tmp}/vmdisks.XXXXXX")
+# mkfs.ext2 and mkswap live in /usr/sbin, which a user's PATH may lack
+PATH=$PATH:/usr/sbin:/sbin
 trap 'rm -rf "$run" "$disks"' EXIT
 truncate -s "${VM_SCRATCH_SIZE:-2G}" "$disks/scratch.img" &&
 	mkfs.ext2 -q -F "$disks/scratch.img" || die "cannot make the scratch disk (mkfs.ext2)"

@@ -228,7 +228,7 @@ bundle() {
 # knows: the scope's subtree_control never gets snp, so the keys are
 # refused. The annotation run.oci.systemd.subgroup="" (crun(1)) makes
 # the scope itself the container's cgroup, and its parent is the slice
-# cgroup-rate@ holds. Also what CRI-O and podman pass down to crun.
+# cgroup-rate@ holds. podman passes it down to crun from --annotation.
 @test "crun with its systemd driver: refused in its sub-cgroup, set on the scope with run.oci.systemd.subgroup empty" {
 	echo "snp.req_rate=20 20" > $CONF/vms.slice.conf
 	systemctl enable --now cgroup-rate@vms.slice.service
