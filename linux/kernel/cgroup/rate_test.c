@@ -168,12 +168,6 @@ static void refund_after_any_gap(struct kunit *test)
 }
 
 /*
- * What a batch may take: after @gap of idle, a drained bucket has room
- * for exactly min(depth, gap / cost) borrowers' events, at every cost
- * and from every start; a batch of one more is refused and changes
- * nothing, a batch of exactly that many empties the bucket.
- */
-/*
  * A refund an idle gap after its charge is given only within the
  * charge's interval, and either way leaves the bucket exactly full.
  */
@@ -227,6 +221,12 @@ static void late_refund_gives_nothing(struct kunit *test)
 		}
 }
 
+/*
+ * What a batch may take: after @gap of idle, a drained bucket has room
+ * for exactly min(depth, gap / cost) borrowers' events, at every cost
+ * and from every start; a batch of one more is refused and changes
+ * nothing, a batch of exactly that many empties the bucket.
+ */
 static void batch_after_each_gap(struct kunit *test, struct tbucket *tb,
 				 u64 t, u64 cost, u64 depth)
 {
