@@ -11,6 +11,8 @@
 CG=/sys/fs/cgroup
 PARENT=bats_rt_ctr
 
+load podman-guest
+
 setup_file() {
 	local rootfs=$BATS_FILE_TMPDIR/rootfs
 	mkdir -p "$rootfs/bin" "$rootfs/debug"
@@ -181,15 +183,11 @@ disable_everywhere() {
 	bad_value_fails_clean crun
 }
 
-# podman_ ARGS...: podman with its state in the test's tmpfs, the
-# cgroupfs manager and no systemd, journald nor overlayfs (the guest has
-# none); the test kernel has no cgroup nor IPC namespaces (host ones) and
-# no seccomp (unconfined).
+# podman_ ARGS...: podman with its cgroupfs manager, no systemd; the
+# test kernel has no cgroup nor IPC namespaces (host ones) and no
+# seccomp (unconfined)
 podman_() {
-	local t=$BATS_FILE_TMPDIR/podman
-	podman --root "$t/storage" --runroot "$t/run" --storage-driver vfs \
-		--cgroup-manager=cgroupfs --events-backend=file \
-		--runtime "$BATS_TEST_DIRNAME/crun-no-mqueue" "$@"
+	podman_guest cgroupfs "$@"
 }
 
 # podman_run OPTION... -- COMMAND...: run COMMAND in a container of the

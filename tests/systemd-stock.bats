@@ -17,6 +17,8 @@ CONF=/run/cgroup-rate
 TOOLS=$BATS_TEST_DIRNAME/../tools/systemd
 export CGROUP_RATE_CONF_DIR=$CONF
 
+load podman-guest
+
 setup_file() {
 	mkdir -p $CONF
 	sed -e "s|/usr/local/libexec/cgroup-rate-apply|$TOOLS/cgroup-rate-apply|" \
@@ -261,14 +263,10 @@ bundle() {
 	timeout 60 crun --systemd-cgroup delete --force ctr
 }
 
-# podman_sd ARGS...: podman with its systemd cgroup manager (the default
-# on a systemd host), its state in the test's tmpfs, vfs storage, crun
-# without the /dev/mqueue mount the test kernel cannot make
+# podman_sd ARGS...: podman with its systemd cgroup manager, the
+# default on a systemd host
 podman_sd() {
-	local t=$BATS_FILE_TMPDIR/podman
-	timeout 180 podman --root "$t/storage" --runroot "$t/run" --storage-driver vfs \
-		--cgroup-manager=systemd --events-backend=file \
-		--runtime "$BATS_TEST_DIRNAME/crun-no-mqueue" "$@"
+	podman_guest systemd "$@"
 }
 
 # podman_sd_run OPTION...: a container in vms.slice that prints its
