@@ -10,6 +10,8 @@
 #   make bench     ns and instructions per charge (userspace model)
 #   make fuzz      a long libFuzzer run of the model
 #   make sim       the seed experiment, simulated with the real core
+#   make systemd-upstream   trixie's systemd with userspace/systemd-upstream,
+#                  built, and its own unit tests run
 #
 # Everything built (trees, objects, logs, the series) goes to
 # $(HOME)/.cache/snp-cgroup-build, outside the checkout, so that a fresh
@@ -34,7 +36,7 @@ BASE_CONFIGS := configs/base.config configs/base-$(BASE).config configs/debug.co
 CMD ?= true
 
 .PHONY: all deps tree kernel base-kernel selftests vm-run vm-run-base demo \
-	check series bench fuzz sim clean
+	check series bench fuzz sim systemd-upstream clean
 
 all: kernel
 
@@ -78,6 +80,9 @@ fuzz: deps
 
 sim: deps
 	@$(MAKE) -s -C tools/rate-model sim
+
+systemd-upstream: deps
+	@scripts/build-systemd-upstream.sh > /dev/null
 
 series: deps
 	@scripts/make-series.sh $(BDIR)/series
