@@ -301,7 +301,8 @@ stock_start() {
 }
 
 # mainline_checks: what mainline carries beside its guest, the runner's
-# self-tests, the configuration matrix and the W=1/sparse build
+# self-tests, the configuration matrix, the W=1/sparse build, and the
+# systemd patches as proposed upstream with systemd's own unit tests
 mainline_checks() {
 	use_base 7.3
 	[ -n "${built[$BASE]:-}" ] || return 0
@@ -309,6 +310,9 @@ mainline_checks() {
 	step "build: KVM hooks configuration matrix" "$BASE-matrix.log" scripts/build-matrix.sh "$BDIR/linux"
 	grep '^matrix:' "$logs/$BASE-matrix.log" | sed 's/^/    /'
 	step "build: new files W=1 and sparse clean" "$BASE-warnings.log" scripts/check-warnings.sh
+	step "systemd 257 with userspace/systemd-upstream: build, its unit tests" \
+		systemd-upstream.log scripts/build-systemd-upstream.sh
+	grep -aE '^(Ok|Fail|Skipped): |passed with /run' "$logs/systemd-upstream.log" | sed 's/^/    /'
 }
 
 # series_base BASE: the series of BASE, checked and built after every patch
