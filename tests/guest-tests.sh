@@ -75,6 +75,8 @@ tap_results() {
 	done
 	if [ -n "$check_plan" ] && [[ $planned =~ ^[0-9]+$ ]] && [ "$ran" -lt "$planned" ]; then
 		echo "RESULT fail $suite (cut short: $ran of $planned tests ran)"
+	elif [ -n "$check_plan" ] && [ -z "$planned" ]; then
+		echo "RESULT fail $suite (no TAP plan: the program did not start, or died first)"
 	fi
 }
 
@@ -191,8 +193,9 @@ run_systemd() {
 
 # Debian's own systemd 252, unpatched, as PID 1 (tests/systemd-stock.bats):
 # what it does with controllers it does not know, and
-# tools/systemd/cgroup-rate@.service. Mainline only, in a boot of its own
-# (scripts/check.sh), handed PID 1 as run_systemd does.
+# tools/systemd/cgroup-rate@.service. Mainline only, in a boot with
+# stock userspace only (scripts/check.sh: after the container runtimes),
+# handed PID 1 as run_systemd does.
 run_systemd_stock() {
 	if [ "$base" != 7.3 ]; then
 		echo "RESULT skip bats:systemd-stock (systemd runs on mainline only)"
@@ -253,7 +256,7 @@ systemd_handoff() {
 	# the tests' own bound and five minutes for systemd's start and stop.
 	local limit=$((per_test_timeout + 300))
 	(sleep "$limit"
-	 echo "RESULT fail bats:systemd (systemd as PID 1 did not end the run in $limit s)"
+	 echo "RESULT fail bats:${suite//_/-} (systemd as PID 1 did not end the run in $limit s)"
 	 bash "$here/../scripts/guest-finish.sh" 1) &
 	echo "systemd: PID 1 goes to $sd/systemd after the other suites"
 }
@@ -351,8 +354,10 @@ upstream_program() {
 		pages=$(cat /proc/sys/vm/nr_hugepages)
 		hugetlb_accounting on || return
 		# 6.12's copy takes the memory controller on at the root for
-		# granted (mainline's enables it itself, as this does)
-		echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+		# granted (mainline's enables it itself, as this does; the
+		# suite's other programs enable it too and leave it on)
+		echo +memory > /sys/fs/cgroup/cgroup.subtree_control ||
+			echo "RESULT fail upstream:$1 (cannot enable memory at the root)"
 	fi
 	timeout "$per_test_timeout" stdbuf -oL -eL "./$1" 2>&1 | tap_results "upstream:$1"
 	if [ "$1" = test_hugetlb_memcg ]; then

@@ -224,7 +224,10 @@ podman_run() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *snp.req_rate* ]]
 	[[ "${output,,}" == *"invalid argument"* ]]
-	[ -z "$(podman_ ps -aq)" ]
+	# podman itself must answer: a timeout or an error is no "none left"
+	local left
+	left=$(podman_ ps -aq)
+	[ -z "$left" ]
 	# crun's leftover (see nothing_left): empty, and removable
 	local d
 	for d in $CG/$PARENT/libpod-*; do
@@ -346,7 +349,10 @@ oci_state() {
 	[ "$status" -ne 0 ]
 	# crun 1.8.1 reports the hook's failure, not what it printed
 	[[ "$output" == *"error executing hook \`$BATS_FILE_TMPDIR/rate-oci-hook\` (exit code: 1)"* ]]
-	[ -z "$(podman_ ps -aq)" ]
+	# podman itself must answer: a timeout or an error is no "none left"
+	local left
+	left=$(podman_ ps -aq)
+	[ -z "$left" ]
 	# the kernel's refusal (BURST 0): what the hook wrote before it is
 	# put back (podman hands the annotations over sorted by name, so
 	# buslock.rate is written first)
@@ -361,7 +367,10 @@ oci_state() {
 	[[ "$output" == *"error executing hook"* ]]
 	[ "$(cat $CG/$POD/buslock.rate)" = max ]
 	[ "$(cat $CG/$POD/snp.req_rate)" = max ]
-	[ -z "$(podman_ ps -aq)" ]
+	# podman itself must answer: a timeout or an error is no "none left"
+	local left
+	left=$(podman_ ps -aq)
+	[ -z "$left" ]
 	local d
 	for d in $CG/$PARENT/libpod-* $CG/$POD/libpod-*; do
 		[ -d "$d" ] || continue

@@ -3,7 +3,7 @@
 # mainline test guest, with snp and buslock, which it does not know:
 # what it does with them, and tools/systemd/cgroup-rate@.service, which
 # holds a slice's limits with it. tests/guest-tests.sh (suite
-# systemd-stock) hands PID 1 to /lib/systemd/systemd and runs this from
+# systemd_stock) hands PID 1 to /lib/systemd/systemd and runs this from
 # a unit.
 
 bats_require_minimum_version 1.5.0
