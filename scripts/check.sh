@@ -114,9 +114,8 @@ runner_self_tests() {
 # cgroup suite fail when guests share the host's cores. A guest starts
 # when the one before it has finished its timed suites (it prints
 # "=== guest-tests: timed suites done", tests/guest-tests.sh); what that
-# one has left (the container runtimes and systemd) goes on beside it at
-# nice 10.
-declare -A guest_pid
+# one has left (systemd as PID 1) goes on beside it at nice 10.
+declare -A guest_pid guest_reports
 guest_last="" guest_last_log=""
 
 # guest_limit: the seconds a guest starting now may run: 3600, or, when
@@ -230,6 +229,11 @@ guest_report() {
 		*) result "$status" "$name" ;;
 		esac
 	done < <(grep -a '^RESULT ' "$guest_log" | tr -d '\r' | sed 's/ (.*//' | worst_results)
+	# every suite of the boot reports, if only that it failed to start
+	for name in ${guest_reports[$gname]:-}; do
+		tr -d '\r' < "$guest_log" | grep -aqE "^RESULT [a-z]+ $name(:| |$)" ||
+			result fail "$gname: $name" "reported nothing, see $guest_log"
+	done
 	if [ "$gname" != "$BASE" ]; then
 		grep -aq '^RESULT ' "$guest_log" || result fail "$gname: its suites" "no result, see $guest_log"
 		return 0
@@ -280,9 +284,11 @@ start_base() {
 	use_base "$1"
 	[ -n "${built[$BASE]:-}" ] || return 0
 	if [ "$BASE" = 7.3 ]; then
+		guest_reports[$BASE]="kunit rate kvmstall bats:rate bats:rate-top bats:libvirt-hook bats:systemd"
 		guest_start "$(test_kernel)" "$BDIR/linux" "$BASE" \
 			"kunit rate kvmstall bats upstream kvm systemd"
 	else
+		guest_reports[$BASE]="kunit rate kvmstall bats:rate"
 		guest_start "$(test_kernel)" "$BDIR/linux"
 	fi
 }
@@ -297,6 +303,7 @@ start_base() {
 stock_start() {
 	use_base 7.3
 	[ -n "${built[$BASE]:-}" ] || return 0
+	guest_reports[7.3-stock]="bats:runtimes bats:systemd-stock"
 	guest_start "$(test_kernel)" "$BDIR/linux" 7.3-stock "runtimes systemd_stock" untimed
 }
 
