@@ -116,6 +116,7 @@ runner_self_tests() {
 # "=== guest-tests: timed suites done", tests/guest-tests.sh); what that
 # one has left (systemd as PID 1) goes on beside it at nice 10.
 declare -A guest_pid guest_reports
+cr=$'\r'	# the serial console ends lines with CR LF
 guest_last="" guest_last_log=""
 
 # guest_limit: the seconds a guest starting now may run: 3600, or, when
@@ -230,8 +231,10 @@ guest_report() {
 		esac
 	done < <(grep -a '^RESULT ' "$guest_log" | tr -d '\r' | sed 's/ (.*//' | worst_results)
 	# every suite of the boot reports, if only that it failed to start
+	# (grep reads the log itself: grep -q at the end of a pipe ends the
+	# pipe early, and pipefail then takes a match for a failure)
 	for name in ${guest_reports[$gname]:-}; do
-		tr -d '\r' < "$guest_log" | grep -aqE "^RESULT [a-z]+ $name(:| |$)" ||
+		grep -aqE "^RESULT [a-z]+ $name(:| |$cr|\$)" "$guest_log" ||
 			result fail "$gname: $name" "reported nothing, see $guest_log"
 	done
 	if [ "$gname" != "$BASE" ]; then
