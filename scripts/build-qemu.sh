@@ -45,32 +45,22 @@ for h, infos in d["fileinfo"].items():
 	done
 }
 
-# fetch_source: the pinned .dsc and its tarballs into $SRC_CACHE
-fetch_source() {
-	local apt=$SRC_CACHE/apt-qemu dsc
-	local opts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o Dir::Etc::sourceparts=-
-		    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
-		    -o APT::Sandbox::User=root)
-	local ver=${QEMU_PKG_VERSION#*:}
-	dsc=$apt/src/qemu_$ver.dsc
-	if [ ! -f "$dsc" ]; then
-		mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/src"
-		printf 'deb-src http://deb.debian.org/debian %s main\n' \
-			bookworm bookworm-updates > "$apt/sources.list"
-		echo "deb-src http://deb.debian.org/debian-security bookworm-security main" \
-			>> "$apt/sources.list"
-		apt-get "${opts[@]}" update -q >&2
-		(cd "$apt/src" && rm -f ./* &&
-		 apt-get "${opts[@]}" source --download-only -q "qemu=$QEMU_PKG_VERSION" >&2) ||
-			fetch_snapshot "$apt/src" >&2 ||
-			die "qemu $QEMU_PKG_VERSION: in neither the archive nor snapshot.debian.org"
-	fi
+# The archive first (bookworm, its updates and security suites), then
+# snapshot.debian.org; the .dsc's SHA-256 is checked either way.
+suites=("deb-src http://deb.debian.org/debian bookworm main"
+	"deb-src http://deb.debian.org/debian bookworm-updates main"
+	"deb-src http://deb.debian.org/debian-security bookworm-security main")
+if dsc=$(fetch_dsc qemu qemu "$QEMU_PKG_VERSION" "$QEMU_DSC_SHA256" "${suites[@]}"); then
+	:
+elif [ $? != 1 ]; then
+	die "qemu $QEMU_PKG_VERSION: no pinned source to build (see above)"
+else
+	dsc=$SRC_CACHE/apt-qemu/src/qemu_${QEMU_PKG_VERSION#*:}.dsc
+	fetch_snapshot "${dsc%/*}" >&2 ||
+		die "qemu $QEMU_PKG_VERSION: in neither the archive nor snapshot.debian.org"
 	echo "$QEMU_DSC_SHA256  $dsc" | sha256sum -c --quiet >&2 ||
 		die "$dsc: SHA-256 differs from the pinned $QEMU_DSC_SHA256"
-	echo "$dsc"
-}
-
-dsc=$(fetch_source)
+fi
 rm -rf "$BUILD"/qemu-*
 mkdir -p "$out"
 # dpkg-source checks the tarballs against the .dsc and applies Debian's

@@ -41,37 +41,12 @@ jobs=${JOBS:-$(nproc)}
 key=$(echo "$SYSTEMD_UPSTREAM_PKG_VERSION" | result_key "$patches"/*.patch "$0")
 out=$BUILD/upstream-systemd-$key
 
-# fetch_source: the pinned .dsc and its tarballs into $SRC_CACHE
-fetch_source() {
-	local apt=$SRC_CACHE/apt-systemd-upstream dsc avail
-	local opts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o Dir::Etc::sourceparts=-
-		    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
-		    -o APT::Sandbox::User=root)
-	dsc=$apt/src/systemd_$SYSTEMD_UPSTREAM_PKG_VERSION.dsc
-	if [ ! -f "$dsc" ]; then
-		mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/src"
-		echo "deb-src http://deb.debian.org/debian trixie main" > "$apt/sources.list"
-		apt-get "${opts[@]}" update -q >&2
-		# trixie's index lists only the current point release's systemd
-		avail=$(apt-cache "${opts[@]}" showsrc systemd 2>/dev/null |
-			sed -n 's/^Version: //p' | sort -u | tr '\n' ' ')
-		case " $avail " in
-		*" $SYSTEMD_UPSTREAM_PKG_VERSION "*) ;;
-		*) die "systemd $SYSTEMD_UPSTREAM_PKG_VERSION is no longer in trixie's source index (it has: ${avail:-none}); a point release moved it on. Update SYSTEMD_UPSTREAM_PKG_VERSION and SYSTEMD_UPSTREAM_DSC_SHA256 (the SHA-256 of the new .dsc) in $0, and check that the series still applies" ;;
-		esac
-		(cd "$apt/src" && rm -f ./* &&
-		 apt-get "${opts[@]}" source --download-only -q "systemd=$SYSTEMD_UPSTREAM_PKG_VERSION" >&2) ||
-			die "apt-get source systemd=$SYSTEMD_UPSTREAM_PKG_VERSION failed"
-	fi
-	echo "$SYSTEMD_UPSTREAM_DSC_SHA256  $dsc" | sha256sum -c --quiet >&2 ||
-		die "$dsc: SHA-256 differs from the pinned $SYSTEMD_UPSTREAM_DSC_SHA256"
-	echo "$dsc"
-}
-
 export PATH=/usr/bin:/bin:/usr/sbin:/sbin CC="ccache gcc"
 
 if [ ! -f "$out/build/build.ninja" ]; then
-	dsc=$(fetch_source)
+	dsc=$(fetch_dsc systemd-upstream systemd "$SYSTEMD_UPSTREAM_PKG_VERSION" \
+		"$SYSTEMD_UPSTREAM_DSC_SHA256" "deb-src http://deb.debian.org/debian trixie main") ||
+		die "systemd $SYSTEMD_UPSTREAM_PKG_VERSION: no pinned source to build (see above; trixie's index lists only the current point release's systemd)"
 	rm -rf "$BUILD"/upstream-systemd-*
 	mkdir -p "$out"
 	# dpkg-source checks the tarballs against the .dsc and applies Debian's

@@ -28,26 +28,9 @@ if [ -x "$out/build/systemd" ] && [ -x "$out/build/systemctl" ] && [ -x "$out/bu
 	exit 0
 fi
 
-# fetch_source: the pinned .dsc and its tarballs into $SRC_CACHE
-fetch_source() {
-	local apt=$SRC_CACHE/apt-systemd dsc
-	local opts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o Dir::Etc::sourceparts=-
-		    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
-		    -o APT::Sandbox::User=root)
-	dsc=$apt/src/systemd_$SYSTEMD_PKG_VERSION.dsc
-	if [ ! -f "$dsc" ]; then
-		mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/src"
-		echo "deb-src http://deb.debian.org/debian bookworm main" > "$apt/sources.list"
-		apt-get "${opts[@]}" update -q >&2
-		(cd "$apt/src" && rm -f ./* &&
-		 apt-get "${opts[@]}" source --download-only -q "systemd=$SYSTEMD_PKG_VERSION" >&2)
-	fi
-	echo "$SYSTEMD_DSC_SHA256  $dsc" | sha256sum -c --quiet >&2 ||
-		die "$dsc: SHA-256 differs from the pinned $SYSTEMD_DSC_SHA256"
-	echo "$dsc"
-}
-
-dsc=$(fetch_source)
+dsc=$(fetch_dsc systemd systemd "$SYSTEMD_PKG_VERSION" "$SYSTEMD_DSC_SHA256" \
+	"deb-src http://deb.debian.org/debian bookworm main") ||
+	die "systemd $SYSTEMD_PKG_VERSION: no pinned source to build (see above)"
 rm -rf "$BUILD"/systemd-*
 mkdir -p "$out"
 # dpkg-source checks the tarballs against the .dsc and applies Debian's

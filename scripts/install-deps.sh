@@ -14,17 +14,12 @@ BASE=7.3 . "$(dirname "$0")/lib.sh"
 
 # fetch_mainline: the pinned linux-source-7.3 into $SRC_CACHE
 fetch_mainline() {
-	local dir=$SRC_CACHE/$BASE_PKG-$BASE_PKG_VERSION apt=$SRC_CACHE/apt deb
-	local opts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o Dir::Etc::sourceparts=-
-		    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
-		    -o APT::Sandbox::User=root)
+	local dir=$SRC_CACHE/$BASE_PKG-$BASE_PKG_VERSION deb
 	[ -f "$LINUX_TARBALL" ] && return 0
-	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/deb"
-	echo "deb http://deb.debian.org/debian trixie-backports main" > "$apt/sources.list"
-	apt-get "${opts[@]}" update -q
-	(cd "$apt/deb" && rm -f ./*.deb &&
-	 apt-get "${opts[@]}" download -q "$BASE_PKG=$BASE_PKG_VERSION")
-	deb=$(ls "$apt/deb"/*.deb)
+	isolated_apt linux "deb http://deb.debian.org/debian trixie-backports main"
+	(cd "$SRC_CACHE/apt-linux/src" && rm -f ./*.deb &&
+	 apt-get "${apt_opts[@]}" download -q "$BASE_PKG=$BASE_PKG_VERSION")
+	deb=$(ls "$SRC_CACHE/apt-linux/src"/*.deb)
 	echo "$BASE_PKG_SHA256  $deb" | sha256sum -c --quiet ||
 		die "$deb: SHA-256 differs from the pinned $BASE_PKG_SHA256"
 	rm -rf "$dir.tmp"
@@ -35,17 +30,12 @@ fetch_mainline() {
 }
 # build_sparse: the pinned sparse source, built into $SPARSE
 build_sparse() {
-	local apt=$SRC_CACHE/apt-sparse dir=${SPARSE%/sparse} tgz
-	local opts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o Dir::Etc::sourceparts=-
-		    -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
-		    -o APT::Sandbox::User=root)
+	local dir=${SPARSE%/sparse} tgz
 	[ -x "$SPARSE" ] && return 0
-	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/src"
-	echo "deb-src http://deb.debian.org/debian sid main" > "$apt/sources.list"
-	apt-get "${opts[@]}" update -q
-	(cd "$apt/src" && rm -f ./* &&
-	 apt-get "${opts[@]}" source --download-only -q "sparse=$SPARSE_PKG_VERSION")
-	tgz=$apt/src/sparse_${SPARSE_PKG_VERSION%-*}.orig.tar.gz
+	isolated_apt sparse "deb-src http://deb.debian.org/debian sid main"
+	(cd "$SRC_CACHE/apt-sparse/src" && rm -f ./* &&
+	 apt-get "${apt_opts[@]}" source --download-only -q "sparse=$SPARSE_PKG_VERSION")
+	tgz=$SRC_CACHE/apt-sparse/src/sparse_${SPARSE_PKG_VERSION%-*}.orig.tar.gz
 	echo "$SPARSE_SHA256  $tgz" | sha256sum -c --quiet ||
 		die "$tgz: SHA-256 differs from the pinned $SPARSE_SHA256"
 	rm -rf "$dir.tmp"
@@ -55,7 +45,7 @@ build_sparse() {
 		HAVE_GTK=no HAVE_LIBXML=no >/dev/null 2>&1
 	rm -rf "$dir"
 	mv "$dir.tmp" "$dir"
-	rm -rf "$apt/src"
+	rm -rf "$SRC_CACHE/apt-sparse/src"
 }
 # fetch_promtool: promtool, the parser tests/rate-top.bats checks the
 # metrics and the alert rules with, from Debian's prometheus package:

@@ -119,3 +119,58 @@ kvm_selftests() {
 		echo "$t"
 	done
 }
+
+# isolated_apt NAME SOURCE-LINE...: sets apt_opts, the apt-get options of
+# an apt of its own in $SRC_CACHE/apt-NAME (its sources list, lists and
+# cache there, nothing of the system's), with the SOURCE-LINEs as its
+# list, updated. A suite the system must not have (trixie's, sid's) is
+# fetched from this way and never added to the system's sources.
+apt_opts=()
+isolated_apt() {
+	local apt=$SRC_CACHE/apt-$1
+	shift
+	apt_opts=(-o "Dir::Etc::sourcelist=$apt/sources.list" -o Dir::Etc::sourceparts=-
+		  -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
+		  -o APT::Sandbox::User=root)
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/src"
+	printf '%s\n' "$@" > "$apt/sources.list"
+	apt-get "${apt_opts[@]}" update -q >&2
+}
+
+# fetch_dsc NAME PACKAGE VERSION SHA256 SOURCE-LINE...: the pinned source
+# package PACKAGE=VERSION (its .dsc, whose SHA-256 covers the files it
+# names, and those files) into $SRC_CACHE/apt-NAME/src, through
+# isolated_apt; prints the .dsc's path. Fetched once. Says why and
+# returns 1 when the sources no longer have VERSION (a point release
+# moved on: it names the versions they have), 2 for any other failure
+# (apt, the download, a .dsc that is not the pinned one).
+fetch_dsc() {
+	local name=$1 pkg=$2 ver=$3 sha=$4 avail
+	shift 4
+	local src=$SRC_CACHE/apt-$name/src
+	local dsc=$src/${pkg}_${ver#*:}.dsc
+	if [ ! -f "$dsc" ]; then
+		isolated_apt "$name" "$@" || { note "apt-get update failed for: $*"; return 2; }
+		if ! (cd "$src" && rm -f ./* &&
+		      apt-get "${apt_opts[@]}" source --download-only -q "$pkg=$ver" >&2); then
+			avail=$(apt-cache "${apt_opts[@]}" showsrc "$pkg" 2>/dev/null |
+				sed -n 's/^Version: //p' | sort -u | tr '\n' ' ')
+			avail=${avail% }
+			case " $avail " in
+			"  ")
+				note "no $pkg source at all in ${*#deb-src }: is the mirror reachable?"
+				return 2 ;;
+			*" $ver "*)
+				note "$pkg $ver is in ${*#deb-src }, but apt-get source failed"
+				return 2 ;;
+			esac
+			note "$pkg $ver is not in ${*#deb-src } (it has: $avail): a point release moved it on; pin the new version and its .dsc's SHA-256, and check that the patches still apply"
+			return 1
+		fi
+	fi
+	if ! echo "$sha  $dsc" | sha256sum -c --quiet >&2; then
+		note "$dsc: SHA-256 differs from the pinned $sha"
+		return 2
+	fi
+	echo "$dsc"
+}
