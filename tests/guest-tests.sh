@@ -49,6 +49,15 @@ tap_results() {
 		"ok "*|"not ok "*) ran=$((ran + 1)) ;;
 		esac
 		line=${line#"${line%%[! ]*}"}
+		# bats --timing: "ok 3 name in 1234ms", then bats' own " # skip
+		# REASON" or " # timeout after Ns" if any (matched first, so that
+		# a reason ending in "in 5ms" stays the reason); the time goes to
+		# a line of its own, the name stays the test's
+		if [[ $line =~ ^((not )?ok [0-9]+ .*)\ in\ ([0-9]+)ms(\ #\ (skip|timeout after [0-9]+s).*)$ ]] ||
+		   [[ $line =~ ^((not )?ok [0-9]+ .*)\ in\ ([0-9]+)ms()$ ]]; then
+			echo "--- time $suite:${BASH_REMATCH[1]#* [0-9]* }: ${BASH_REMATCH[3]} ms"
+			line=${BASH_REMATCH[1]}${BASH_REMATCH[4]}
+		fi
 		case $line in
 		"1..0 # SKIP"*)
 			echo "RESULT skip $suite (${line#1..0 # SKIP })" ;;
@@ -138,10 +147,8 @@ run_kvmstall() {
 	fi
 }
 
-run_bats() {
-	export RATE_CHARGE=$sdir/rate_charge
-	# scripts/install-deps.sh puts Debian's promtool in the build cache
-	export PROMTOOL=${PROMTOOL:-$(cd "$tree/../.." && pwd)/tools/promtool}
+# bats_files: the files of the bats suite on this base
+bats_files() {
 	local f
 	for f in "$here"/*.bats; do
 		[ -e "$f" ] || continue
@@ -151,7 +158,18 @@ run_bats() {
 			# userspace tools on the same files on both bases
 			[ "$base" = 7.3 ] || continue ;;
 		esac
-		timeout "$per_test_timeout" bats --tap "$f" 2>&1 |
+		echo "$f"
+	done
+}
+
+run_bats() {
+	export RATE_CHARGE=$sdir/rate_charge
+	# scripts/install-deps.sh puts Debian's promtool in the build cache
+	export PROMTOOL=${PROMTOOL:-$(cd "$tree/../.." && pwd)/tools/promtool}
+	local f files
+	mapfile -t files < <(bats_files)
+	for f in "${files[@]}"; do
+		timeout "$per_test_timeout" bats --tap --timing "$f" 2>&1 |
 			tap_results "bats:$(basename "$f" .bats)" plan
 	done
 }
@@ -163,7 +181,7 @@ run_runtimes() {
 		echo "RESULT skip bats:runtimes (the container runtimes run on mainline only)"
 		return
 	fi
-	timeout "$per_test_timeout" bats --tap "$here/runtimes.bats" 2>&1 |
+	timeout "$per_test_timeout" bats --tap --timing "$here/runtimes.bats" 2>&1 |
 		tap_results "bats:runtimes" plan
 }
 
@@ -180,7 +198,7 @@ run_systemd() {
 	fi
 	if [ "$(cat /proc/1/comm)" = systemd ]; then
 		RATE_CHARGE=$sdir/rate_charge timeout "$per_test_timeout" \
-			bats --tap ${SYSTEMD_BATS_FILTER:+--filter "$SYSTEMD_BATS_FILTER"} \
+			bats --tap --timing ${SYSTEMD_BATS_FILTER:+--filter "$SYSTEMD_BATS_FILTER"} \
 			"$here/systemd.bats" 2>&1 | tap_results "bats:systemd" plan
 		return
 	fi
@@ -203,7 +221,7 @@ run_systemd_stock() {
 	fi
 	if [ "$(cat /proc/1/comm)" = systemd ]; then
 		RATE_CHARGE=$sdir/rate_charge timeout "$per_test_timeout" \
-			bats --tap ${SYSTEMD_BATS_FILTER:+--filter "$SYSTEMD_BATS_FILTER"} \
+			bats --tap --timing ${SYSTEMD_BATS_FILTER:+--filter "$SYSTEMD_BATS_FILTER"} \
 			"$here/systemd-stock.bats" 2>&1 | tap_results "bats:systemd-stock" plan
 		return
 	fi
@@ -448,6 +466,26 @@ run_suite() {
 # only these are left, the host may start its next guest beside this one
 # (scripts/check.sh).
 untimed="runtimes systemd systemd_stock"
+
+# expect_reports: "EXPECT NAME" for each name the suites report results
+# under (RESULT ... NAME[:test]), printed before the first suite runs, so
+# that the host fails a suite that reports nothing at all
+# (scripts/check.sh, guest_report). Once a boot: not again when PID 1's
+# systemd runs the systemd suites.
+expect_reports() {
+	local s f
+	for s in $suites; do
+		case $s in
+		bats)
+			bats_files | while IFS= read -r f; do
+				echo "EXPECT bats:$(basename "$f" .bats)"
+			done ;;
+		runtimes|systemd|systemd_stock) echo "EXPECT bats:${s//_/-}" ;;
+		*) echo "EXPECT $s" ;;
+		esac
+	done
+}
+[ "$(cat /proc/1/comm)" = systemd ] || expect_reports
 marked=""
 for s in $suites; do
 	if [ -z "$marked" ] && [[ " $untimed " == *" $s "* ]]; then
