@@ -104,12 +104,14 @@ done
 # not built again (SERIES_BUILD=force builds anyway).
 build_key() {
 	git -C "$amtree" log --reverse --format=%T base..am |
-		result_key "$TOP/configs/series.config" "$TOP/scripts/build-kernel.sh" \
+		result_key "${series_configs[@]}" "$TOP/scripts/build-kernel.sh" \
 			"$TOP/scripts/make-series.sh" "$TOP/scripts/lib.sh"
 }
 
+series_configs=("$TOP/configs/series.config" "$TOP/configs/series-$BASE.config")
 if [ "${SERIES_BUILD:-1}" != 0 ]; then
 	obj=$BDIR/obj-series
+	last=$(git -C "$amtree" rev-parse am)
 	stamp=$BUILD/results/series-builds-$BASE-$(build_key)
 	if [ -f "$stamp" ] && [ "${SERIES_BUILD:-1}" != force ]; then
 		sed 's/$/ (result kept from an identical build, '"${stamp##*/}"')/' "$stamp"
@@ -133,8 +135,12 @@ if [ "${SERIES_BUILD:-1}" != 0 ]; then
 					xargs -r -n1 dirname | sed 's|$|/|'
 			} | sort -u)
 			note "building after: $subject (${targets[*]})"
-			ALLOW_DROPPED=1 FORCE_CONFIG=1 "$TOP/scripts/build-kernel.sh" "$amtree" "$obj" \
-				"$TOP/configs/series.config" -- "${targets[@]}" ||
+			# what a patch has not introduced yet is dropped, but
+			# after the last one every option must be there
+			allow_dropped=1
+			[ "$c" = "$last" ] && allow_dropped=0
+			ALLOW_DROPPED=$allow_dropped FORCE_CONFIG=1 "$TOP/scripts/build-kernel.sh" "$amtree" "$obj" \
+				"${series_configs[@]}" -- "${targets[@]}" ||
 				die "build fails after: $subject"
 			echo "series: builds after $subject (${targets[*]})" | tee -a "$stamp.tmp"
 		done
