@@ -253,7 +253,7 @@ in_ctr_cgroup='p=$(sed -n "s/^0:://p" /proc/self/cgroup)
 	echo "snp 5" > /debug/cgroup_rate/charge
 	sed "s/^/stat /" /sys/fs/cgroup$p/snp.stat'
 
-@test "OCI hook (podman hooks.d): annotations set the container's limits and throttle it" {
+@test "OCI hook through podman's hooks.d: annotations set the container's limits and throttle it" {
 	disable_everywhere
 	mkdir -p $CG/$PARENT
 	run hooked_run --annotation "ratelimit.cgroup.linux/snp.req_rate=2 3" \
