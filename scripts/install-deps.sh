@@ -75,7 +75,7 @@ pkgs=(linux-source-6.12 build-essential bc bison flex libelf-dev libssl-dev
       gnuplot-nox iproute2 jq runc crun podman busybox-static python3-prometheus-client
       libjansson-dev e2fsprogs util-linux
       meson ninja-build gperf pkg-config libmount-dev python3-jinja2 dpkg-dev
-      libglib2.0-dev libpixman-1-dev zlib1g-dev libcap-ng-dev libattr1-dev seabios)
+      libglib2.0-dev libpixman-1-dev zlib1g-dev libcap-ng-dev libattr1-dev libfdt-dev seabios)
 
 missing=()
 for p in "${pkgs[@]}"; do
