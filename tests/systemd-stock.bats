@@ -285,11 +285,9 @@ podman_sd_run() {
 @test "podman with its systemd cgroup manager: --cgroup-conf lands on the scope with run.oci.systemd.subgroup empty" {
 	echo "snp.req_rate=20 20" > $CONF/vms.slice.conf
 	systemctl enable --now cgroup-rate@vms.slice.service
-	# the premise: crun's default sub-cgroup has no snp
-	run podman_sd_run --cgroup-conf "snp.req_rate=5 10"
-	echo "$output"
-	[ "$status" -ne 0 ]
-	[[ "$output" == *'controller `snp` is not available'* ]]
+	# Without the annotation the keys are refused in crun's sub-cgroup:
+	# the crun test above shows it, and podman hands crun the same
+	# config, so only the workaround needs podman's own path.
 	run podman_sd_run --annotation run.oci.systemd.subgroup= \
 		--cgroup-conf "snp.req_rate=5 10"
 	echo "$output"
