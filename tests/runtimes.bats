@@ -41,8 +41,9 @@ teardown() {
 	find $CG/$PARENT -depth -type d -exec rmdir {} \; 2>/dev/null || true
 }
 
-# bundle UNIFIED-JSON: an OCI bundle in $BUNDLE whose container sleeps in
-# the cgroup $PARENT/ctr with linux.resources.unified = UNIFIED-JSON and
+# bundle UNIFIED-JSON [CGROUP]: an OCI bundle in $BUNDLE whose container
+# sleeps in CGROUP (default $PARENT/ctr) with
+# linux.resources.unified = UNIFIED-JSON and
 # the test-only charge interface bind-mounted at /debug. The test kernel
 # has no IPC namespace nor POSIX message queues: both are left out.
 bundle() {
@@ -50,7 +51,7 @@ bundle() {
 	rm -rf "$BUNDLE"
 	mkdir -p "$BUNDLE"
 	(cd "$BUNDLE" && runc spec)
-	jq --argjson unified "$1" --arg cg "/$PARENT/ctr" \
+	jq --argjson unified "$1" --arg cg "/${2:-$PARENT/ctr}" \
 		--arg rootfs "$BATS_FILE_TMPDIR/rootfs" '
 		.root.path = $rootfs |
 		.process.terminal = false |
@@ -291,11 +292,10 @@ hooked_bundle() {
 	HOOK=$(jq -r .hook.path "$entry")
 	HOOK_ERR=$BATS_TEST_TMPDIR/hook.err
 	rm -f "$HOOK_ERR"
-	bundle '{}'
-	jq --argjson ann "$1" --arg cg "/${2:-$PARENT/ctr}" --arg hook "$HOOK" \
+	bundle '{}' "${2:-}"
+	jq --argjson ann "$1" --arg hook "$HOOK" \
 		--arg stage "$(jq -r '.stages[0]' "$entry")" --arg err "$HOOK_ERR" '
 		.annotations = $ann + {"run.oci.hooks.stderr": $err} |
-		.linux.cgroupsPath = $cg |
 		.hooks[$stage] = [{"path": $hook}]' \
 		"$BUNDLE/config.json" > "$BUNDLE/config.new"
 	mv "$BUNDLE/config.new" "$BUNDLE/config.json"
