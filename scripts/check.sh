@@ -64,13 +64,16 @@ finish() {
 }
 
 step "install dependencies" deps.log scripts/install-deps.sh || finish
-# Every guest boots on Debian's QEMU with userspace/qemu (SVM Bus Lock
-# Threshold), built once (scripts/vm-run.sh)
-step "build: QEMU with userspace/qemu" qemu.log scripts/build-qemu.sh || finish
-export QEMU
-QEMU=$(tail -1 "$logs/qemu.log")
-step "QEMU: Bus Lock Threshold system test (userspace/qemu)" qemu-test.log scripts/test-qemu.sh
-grep -E '^(ok|FAIL) ' "$logs/qemu-test.log" | sed 's/^/    /'
+
+# build_qemu: every guest boots on Debian's QEMU with userspace/qemu (SVM
+# Bus Lock Threshold), built once (scripts/vm-run.sh)
+export QEMU=""
+build_qemu() {
+	step "build: QEMU with userspace/qemu" qemu.log scripts/build-qemu.sh || return
+	QEMU=$(tail -1 "$logs/qemu.log")
+	step "QEMU: Bus Lock Threshold system test (userspace/qemu)" qemu-test.log scripts/test-qemu.sh
+	grep -E '^(ok|FAIL) ' "$logs/qemu-test.log" | sed 's/^/    /'
+}
 
 # runner_self_tests KERNEL: a failing command and a kernel warning must
 # fail the runner. Two boots; their result is kept per machine for the
@@ -259,9 +262,10 @@ use_base() {
 # build_base BASE: the test kernel and the programs its guest runs (on
 # mainline also Debian's systemd with userspace/systemd, PID 1 of the
 # guest's last suite). Both bases are built before the first guest
-# starts, with both cores: built beside a guest at nice 10, the 6.12
-# test kernel took 1991 s of a cold run, and the builds that must run
-# beside the guests are more than the guests leave room for.
+# starts, at once (build_beside), with both cores: built beside a guest
+# at nice 10, the 6.12 test kernel took 1991 s of a cold run, and the
+# builds that must run beside the guests are more than the guests leave
+# room for.
 declare -A built systemd_build
 build_base() {
 	use_base "$1"
@@ -273,6 +277,38 @@ build_base() {
 		systemd_build[$BASE]=$(tail -1 "$logs/systemd.log")
 	fi
 	built[$BASE]=1
+}
+
+# build_beside BASE: build_base BASE in the background, beside QEMU's
+# build and mainline's; build_beside_wait prints its results and counts
+# them. A build alone leaves one of the two cores idle in its serial
+# steps (unpacking and committing the base, configuring, linking the
+# debug kernel: 48 s of one core for 7.3's vmlinux), which the other
+# build fills.
+beside_pid="" beside_base=""
+build_beside() {
+	beside_base=$1
+	(
+		build_base "$1"
+		[ -n "${built[$1]:-}" ] && echo "=== built $1"
+	) > "$logs/$1-builds.out" 2>&1 &
+	beside_pid=$!
+}
+
+build_beside_wait() {
+	local line
+	[ -n "$beside_pid" ] || return 0
+	wait "$beside_pid"
+	beside_pid=""
+	while IFS= read -r line; do
+		case $line in
+		"=== built "*) built[$beside_base]=1; continue ;;
+		"PASS  "*) pass=$((pass + 1)) ;;
+		"FAIL  "*) fail=$((fail + 1)) ;;
+		"SKIP  "*) skip=$((skip + 1)) ;;
+		esac
+		printf '%s\n' "$line"
+	done < "$logs/$beside_base-builds.out"
 }
 
 # test_kernel: the image of $BASE's test kernel
@@ -323,11 +359,41 @@ mainline_checks() {
 	grep -aE '^(Ok|Fail|Skipped): |passed with /run' "$logs/systemd-upstream.log" | sed 's/^/    /'
 }
 
-# series_base BASE: the series of BASE, checked and built after every patch
-series_base() {
+# series_start BASES...: the series of each base, checked and built after
+# every patch, one base after the other, in the background beside the
+# guests and the mainline checks; series_report BASE reads the result.
+# Measured alone, a per-patch build keeps one of the two cores idle for
+# most of its run (configuring, kbuild's prepare and link steps run on
+# one core): in a cold run, where the builds came after the guests,
+# the two series took 1075 s of it alone.
+series_pid=""
+series_start() {
+	local b
+	(
+		for b in "$@"; do
+			use_base "$b"
+			t0=$(date +%s)
+			SERIES_BUILD=${CHECK_SERIES_BUILD:-1} $nice scripts/make-series.sh "$BDIR/series" \
+				> "$logs/$BASE-series.log" 2>&1
+			echo "$? $(( $(date +%s) - t0 ))" > "$logs/$BASE-series.status"
+		done
+	) &
+	series_pid=$!
+	echo "series: ${*} queued in the background (logs: $logs/BASE-series.log)"
+}
+
+series_report() {
+	local name="series: git am, checkpatch --strict, per-patch build" rc secs
 	use_base "$1"
-	SERIES_BUILD=${CHECK_SERIES_BUILD:-1} step "series: git am, checkpatch --strict, per-patch build" \
-		"$BASE-series.log" scripts/make-series.sh "$BDIR/series"
+	[ -n "$series_pid" ] && wait "$series_pid"
+	series_pid=""
+	read -r rc secs < "$logs/$BASE-series.status" 2>/dev/null || rc=missing
+	if [ "$rc" = 0 ]; then
+		result pass "$name (${secs}s)"
+	else
+		result fail "$name" "see $logs/$BASE-series.log"
+		tail -20 "$logs/$BASE-series.log" | sed 's/^/    /'
+	fi
 	grep -E '^(checkpatch|series):' "$logs/$BASE-series.log" | sed 's/^/    /'
 }
 
@@ -348,21 +414,31 @@ model_tests() {
 
 bases=${CHECK_BASES:-7.3 6.12}
 for b in $bases; do
-	build_base "$b"
+	[ "$b" = 7.3 ] || build_beside "$b"
 done
+build_qemu
+case " $bases " in
+*" 7.3 "*) [ -z "$QEMU" ] || build_base 7.3 ;;
+esac
+build_beside_wait
+[ -n "$QEMU" ] || finish
 for b in $bases; do
 	start_base "$b"
 done
 case " $bases " in
 *" 7.3 "*) stock_start ;;
 esac
+for b in $bases; do
+	rm -f "$logs/$b-series.status"
+done
+series_start $bases
 case " $bases " in
 *" 7.3 "*) mainline_checks ;;
 esac
 tag=""
 model_tests
 for b in $bases; do
-	series_base "$b"
+	series_report "$b"
 done
 for b in $bases; do
 	use_base "$b"
