@@ -117,7 +117,6 @@ series_configs=("$TOP/configs/series.config" "$TOP/configs/series-$BASE.config")
 if [ "${SERIES_BUILD:-1}" != 0 ]; then
 	obj=$BDIR/obj-series
 	last=$(git -C "$amtree" rev-parse am)
-	first=$(git -C "$amtree" rev-list --reverse base..am | head -1)
 	stamp=$BUILD/results/series-builds-$BASE-$(build_key)
 	if [ -f "$stamp" ] && [ "${SERIES_BUILD:-1}" != force ]; then
 		sed 's/$/ (result kept from an identical build, '"${stamp##*/}"')/' "$stamp"
@@ -125,7 +124,9 @@ if [ "${SERIES_BUILD:-1}" != 0 ]; then
 		mkdir -p "${stamp%/*}"
 		rm -f "$stamp.tmp"
 		kvm_paths='^(arch/x86/kvm/|virt/kvm/|arch/x86/include/asm/kvm|include/(uapi/)?linux/kvm)'
-		kvm_touched=""
+		# what Kconfig reads: a change to it can bring in an option
+		kconfig_paths='(^|/)Kconfig|^scripts/kconfig/|/configs/'
+		kvm_touched="" configured=""
 		for c in $(git -C "$amtree" rev-list --reverse base..am); do
 			git -C "$amtree" checkout -q "$c"
 			subject=$(git -C "$amtree" log -1 --format=%s "$c")
@@ -133,14 +134,16 @@ if [ "${SERIES_BUILD:-1}" != 0 ]; then
 			if grep -qE "$kvm_paths" <<< "$files"; then
 				kvm_touched=1
 			fi
-			# A patch that changes only documentation or selftests
-			# leaves every input of the kernel's build as it was:
-			# the build after the patch before it holds for it (the
-			# selftests are built from the complete series). The
-			# last patch builds whatever it changes.
+			# A patch that changes only documentation, selftests or
+			# MAINTAINERS (and no Kconfig file among them) leaves
+			# every input of the kernel's build as it was: the build
+			# after the patch before it holds for it (the selftests
+			# are built from the complete series). The last patch
+			# is built whatever it changes.
 			if [ "$c" != "$last" ] &&
-			   ! grep -qvE '^(Documentation/|tools/testing/selftests/|MAINTAINERS$)' <<< "$files"; then
-				echo "series: builds after $subject (changes no input of the kernel's build)" |
+			   ! grep -qvE '^(Documentation/|tools/testing/selftests/|MAINTAINERS$)' <<< "$files" &&
+			   ! grep -qE "$kconfig_paths" <<< "$files"; then
+				echo "series: not built after $subject (it changes no input of the kernel's build)" |
 					tee -a "$stamp.tmp"
 				continue
 			fi
@@ -155,14 +158,16 @@ if [ "${SERIES_BUILD:-1}" != 0 ]; then
 			# what a patch has not introduced yet is dropped, but
 			# after the last one every option must be there. The
 			# config is made again (18 s, on one core) only where
-			# an option can have appeared: after the first patch,
-			# after one that changes a Kconfig file, after the last.
+			# an option can have appeared: for the first build,
+			# after a patch that changes what Kconfig reads, after
+			# the last.
 			allow_dropped=1 force_config=0
 			[ "$c" = "$last" ] && allow_dropped=0
-			if [ "$c" = "$first" ] || [ "$c" = "$last" ] ||
-			   grep -qE '(^|/)Kconfig' <<< "$files"; then
+			if [ -z "$configured" ] || [ "$c" = "$last" ] ||
+			   grep -qE "$kconfig_paths" <<< "$files"; then
 				force_config=1
 			fi
+			configured=1
 			ALLOW_DROPPED=$allow_dropped FORCE_CONFIG=$force_config \
 				"$TOP/scripts/build-kernel.sh" "$amtree" "$obj" \
 				"${series_configs[@]}" -- "${targets[@]}" ||
