@@ -285,30 +285,34 @@ build_base() {
 # steps (unpacking and committing the base, configuring, linking the
 # debug kernel: 48 s of one core for 7.3's vmlinux), which the other
 # build fills.
-beside_pid="" beside_base=""
+declare -A beside_pid
 build_beside() {
-	beside_base=$1
 	(
 		build_base "$1"
 		[ -n "${built[$1]:-}" ] && echo "=== built $1"
 	) > "$logs/$1-builds.out" 2>&1 &
-	beside_pid=$!
+	beside_pid[$1]=$!
 }
 
 build_beside_wait() {
-	local line
-	[ -n "$beside_pid" ] || return 0
-	wait "$beside_pid"
-	beside_pid=""
-	while IFS= read -r line; do
-		case $line in
-		"=== built "*) built[$beside_base]=1; continue ;;
-		"PASS  "*) pass=$((pass + 1)) ;;
-		"FAIL  "*) fail=$((fail + 1)) ;;
-		"SKIP  "*) skip=$((skip + 1)) ;;
-		esac
-		printf '%s\n' "$line"
-	done < "$logs/$beside_base-builds.out"
+	local b line rc failed
+	for b in "${!beside_pid[@]}"; do
+		wait "${beside_pid[$b]}"
+		rc=$? failed=""
+		while IFS= read -r line; do
+			case $line in
+			"=== built "*) built[$b]=1; continue ;;
+			"PASS  "*) pass=$((pass + 1)) ;;
+			"FAIL  "*) fail=$((fail + 1)) failed=1 ;;
+			"SKIP  "*) skip=$((skip + 1)) ;;
+			esac
+			printf '%s\n' "$line"
+		done < "$logs/$b-builds.out"
+		# a build that ended without saying why (killed) still fails
+		[ -n "${built[$b]:-}" ] || [ -n "$failed" ] ||
+			result fail "[$b] build" "ended with status $rc, see $logs/$b-builds.out"
+	done
+	beside_pid=()
 }
 
 # test_kernel: the image of $BASE's test kernel
@@ -362,10 +366,10 @@ mainline_checks() {
 # series_start BASES...: the series of each base, checked and built after
 # every patch, one base after the other, in the background beside the
 # guests and the mainline checks; series_report BASE reads the result.
-# Measured alone, a per-patch build keeps one of the two cores idle for
-# most of its run (configuring, kbuild's prepare and link steps run on
-# one core): in a cold run, where the builds came after the guests,
-# the two series took 1075 s of it alone.
+# A per-patch build leaves one of the two cores idle for much of its
+# run (git, checkpatch, kbuild's prepare steps run on one core): in a
+# cold run where they came after the guests, the two series took the
+# last 1075 s of it alone.
 series_pid=""
 series_start() {
 	local b
@@ -379,7 +383,7 @@ series_start() {
 		done
 	) &
 	series_pid=$!
-	echo "series: ${*} queued in the background (logs: $logs/BASE-series.log)"
+	echo "series: $* queued in the background (logs:$(printf " $logs/%s-series.log" "$@"))"
 }
 
 series_report() {
