@@ -64,16 +64,13 @@ finish() {
 }
 
 step "install dependencies" deps.log scripts/install-deps.sh || finish
-
-# build_qemu: every guest boots on Debian's QEMU with userspace/qemu (SVM
-# Bus Lock Threshold), built once (scripts/vm-run.sh)
-export QEMU=""
-build_qemu() {
-	step "build: QEMU with userspace/qemu" qemu.log scripts/build-qemu.sh || return
-	QEMU=$(tail -1 "$logs/qemu.log")
-	step "QEMU: Bus Lock Threshold system test (userspace/qemu)" qemu-test.log scripts/test-qemu.sh
-	grep -E '^(ok|FAIL) ' "$logs/qemu-test.log" | sed 's/^/    /'
-}
+# Every guest boots on Debian's QEMU with userspace/qemu (SVM Bus Lock
+# Threshold), built once (scripts/vm-run.sh)
+step "build: QEMU with userspace/qemu" qemu.log scripts/build-qemu.sh || finish
+export QEMU
+QEMU=$(tail -1 "$logs/qemu.log")
+step "QEMU: Bus Lock Threshold system test (userspace/qemu)" qemu-test.log scripts/test-qemu.sh
+grep -E '^(ok|FAIL) ' "$logs/qemu-test.log" | sed 's/^/    /'
 
 # runner_self_tests KERNEL: a failing command and a kernel warning must
 # fail the runner. Two boots; their result is kept per machine for the
@@ -262,10 +259,13 @@ use_base() {
 # build_base BASE: the test kernel and the programs its guest runs (on
 # mainline also Debian's systemd with userspace/systemd, PID 1 of the
 # guest's last suite). Both bases are built before the first guest
-# starts, at once (build_beside), with both cores: built beside a guest
-# at nice 10, the 6.12 test kernel took 1991 s of a cold run, and the
+# starts, one after the other, with both cores: built beside a guest at
+# nice 10, the 6.12 test kernel took 1991 s of a cold run, and the
 # builds that must run beside the guests are more than the guests leave
-# room for.
+# room for. Built at once, the two debug kernels compiled 1.25 objects a
+# second together against 1.61 for either alone (a cold run, 2026-12-05:
+# two compilers' working sets on two cores cost more than the one-core
+# steps of a build alone leave idle).
 declare -A built systemd_build
 build_base() {
 	use_base "$1"
@@ -277,42 +277,6 @@ build_base() {
 		systemd_build[$BASE]=$(tail -1 "$logs/systemd.log")
 	fi
 	built[$BASE]=1
-}
-
-# build_beside BASE: build_base BASE in the background, beside QEMU's
-# build and mainline's; build_beside_wait prints its results and counts
-# them. A build alone leaves one of the two cores idle in its serial
-# steps (unpacking and committing the base, configuring, linking the
-# debug kernel: 48 s of one core for 7.3's vmlinux), which the other
-# build fills.
-declare -A beside_pid
-build_beside() {
-	(
-		build_base "$1"
-		[ -n "${built[$1]:-}" ] && echo "=== built $1"
-	) > "$logs/$1-builds.out" 2>&1 &
-	beside_pid[$1]=$!
-}
-
-build_beside_wait() {
-	local b line rc failed
-	for b in "${!beside_pid[@]}"; do
-		wait "${beside_pid[$b]}"
-		rc=$? failed=""
-		while IFS= read -r line; do
-			case $line in
-			"=== built "*) built[$b]=1; continue ;;
-			"PASS  "*) pass=$((pass + 1)) ;;
-			"FAIL  "*) fail=$((fail + 1)) failed=1 ;;
-			"SKIP  "*) skip=$((skip + 1)) ;;
-			esac
-			printf '%s\n' "$line"
-		done < "$logs/$b-builds.out"
-		# a build that ended without saying why (killed) still fails
-		[ -n "${built[$b]:-}" ] || [ -n "$failed" ] ||
-			result fail "[$b] build" "ended with status $rc, see $logs/$b-builds.out"
-	done
-	beside_pid=()
 }
 
 # test_kernel: the image of $BASE's test kernel
@@ -418,14 +382,8 @@ model_tests() {
 
 bases=${CHECK_BASES:-7.3 6.12}
 for b in $bases; do
-	[ "$b" = 7.3 ] || build_beside "$b"
+	build_base "$b"
 done
-build_qemu
-case " $bases " in
-*" 7.3 "*) [ -z "$QEMU" ] || build_base 7.3 ;;
-esac
-build_beside_wait
-[ -n "$QEMU" ] || finish
 for b in $bases; do
 	start_base "$b"
 done
