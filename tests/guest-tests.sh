@@ -212,8 +212,8 @@ run_systemd() {
 # Debian's own systemd 252, unpatched, as PID 1 (tests/systemd-stock.bats):
 # what it does with controllers it does not know, and
 # tools/systemd/cgroup-rate@.service. Mainline only, in a boot with
-# stock userspace only (scripts/check.sh: after the container runtimes),
-# handed PID 1 as run_systemd does.
+# stock userspace only (scripts/check.sh, stock_start), handed PID 1 as
+# run_systemd does.
 run_systemd_stock() {
 	if [ "$base" != 7.3 ]; then
 		echo "RESULT skip bats:systemd-stock (systemd runs on mainline only)"
@@ -247,8 +247,8 @@ systemd_handoff() {
 	for u in /lib/systemd/system-generators/*; do
 		ln -s /dev/null "/etc/systemd/system-generators/${u##*/}"
 	done
-	# The earlier suites enabled the controllers at the root: systemd
-	# is to do that itself (tests/systemd.bats checks).
+	# An earlier suite of the boot may have enabled the controllers at
+	# the root: systemd is to do that itself (tests/systemd.bats checks).
 	echo "-snp -buslock" 2>/dev/null > /sys/fs/cgroup/cgroup.subtree_control ||
 		echo "systemd: snp, buslock still enabled at the root (a cgroup below uses them)"
 	cat > "$unit" <<-EOF
