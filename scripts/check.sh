@@ -139,8 +139,8 @@ guest_limit() {
 # boot. A guest whose suites are all untimed ("untimed") starts at once,
 # at nice 10, beside whatever runs, and the next guest does not wait
 # for it. It has one vCPU: at nice 10 beside busier threads, a second
-# vCPU mostly waits for the first (an IPI, a lock its holder was
-# preempted with) while its thread keeps a core. Measured with one busy
+# vCPU likely mostly waits for the first (an IPI, a lock its holder was
+# preempted with) while its thread keeps a core (not traced). With one busy
 # thread at nice 0 beside it, the container runtimes suite took 174 s
 # with one vCPU against 262 s with two (2026-12-05).
 guest_start() {
@@ -316,8 +316,8 @@ start_base() {
 # mainline guest's timed suites: measured, the guests' chain of timed
 # suites, then this boot after it, took 34 minutes of a warm run. Split
 # into a boot per suite, three one-vCPU boots at nice 10 beside a cold
-# run's builds starved each other: the runtimes took 1671 s, two podman
-# commands ran past their bounds, and CI's deadline cut the stock
+# run's builds starved each other: the runtimes took 1671 s, a podman
+# command ran past its bound, and CI's deadline cut the stock
 # systemd boot (2026-12-06), so the two suites share this boot again.
 stock_start() {
 	use_base 7.3
